@@ -1,0 +1,360 @@
+//! ER2 `licenses` collector: `GET /v1/licenses` for all three licensing
+//! models (legacy target, sitewide, non-sitewide).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::collectors::json::{self, Num, OneOrMany, Text};
+use crate::config::LicensesOptions;
+use crate::exposition::{Desc, Samples};
+use crate::upstream::{BasicAuth, Request, Upstream, UpstreamError};
+
+/// The endpoint, as logged and labelled.
+pub const ENDPOINT: &str = "/v1/licenses";
+
+static INFO: Desc = Desc::gauge(
+    "er2_license_info",
+    "Enterprise Recon licence: company, edition and licensing model (legacy, sitewide or non_sitewide); always 1",
+);
+static STATE: Desc = Desc::gauge(
+    "er2_license_state",
+    "Enterprise Recon system licence state: 1 for the current state (licensed, expired, exceeded, absent), 0 for the others",
+);
+static EXPIRY: Desc = Desc::gauge(
+    "er2_license_expiry_timestamp_seconds",
+    "When the Enterprise Recon licence expires, in seconds since the epoch",
+);
+static POOL_LIMIT: Desc = Desc::gauge(
+    "er2_license_pool_limit",
+    "Licences in an Enterprise Recon target licence pool",
+);
+static POOL_USED: Desc = Desc::gauge(
+    "er2_license_pool_used",
+    "Licences assigned from an Enterprise Recon target licence pool",
+);
+static ALLOWANCE_LIMIT: Desc = Desc::gauge(
+    "er2_data_allowance_limit_bytes",
+    "Data allowance of an Enterprise Recon licence pool, in bytes",
+);
+static ALLOWANCE_USED: Desc = Desc::gauge(
+    "er2_data_allowance_used_bytes",
+    "Data allowance consumed in an Enterprise Recon licence pool, in bytes",
+);
+static LICENSED_TARGETS: Desc = Desc::gauge(
+    "er2_licensed_targets",
+    "Enterprise Recon targets holding a licence, by the pool they draw from",
+);
+static DATA_USAGE: Desc = Desc::gauge(
+    "er2_data_usage_bytes",
+    "Data allowance consumed, summed by attribution (global, server, client) and location type, in bytes",
+);
+static LOCATION_USAGE: Desc = Desc::gauge(
+    "er2_location_data_usage_bytes",
+    "Data allowance consumed per target location, in bytes (only with licenses.per_location)",
+);
+static PENDING_SCANS: Desc = Desc::gauge(
+    "er2_pending_scans",
+    "Scans whose data is waiting to be processed because the licence expired or was exceeded",
+);
+static PENDING_BYTES: Desc = Desc::gauge(
+    "er2_pending_scan_data_bytes",
+    "Scanned data waiting to be processed because the licence expired or was exceeded, in bytes",
+);
+
+/// The answer of `GET /v1/licenses`; every field is optional and lenient.
+#[derive(Debug, Default, Deserialize)]
+pub struct Licenses {
+    /// licensed, expired, exceeded or absent; missing in the legacy model.
+    #[serde(default)]
+    pub state: Text,
+    /// Expiry, Unix seconds (number or string).
+    #[serde(default)]
+    pub expires: Num,
+    /// PCI, PII, PRO or NOW.
+    #[serde(default)]
+    pub edition: Text,
+    /// Licensee.
+    #[serde(default)]
+    pub company: Text,
+    /// Licensed targets and their pools.
+    #[serde(default)]
+    pub targets: OneOrMany<LicensedTarget>,
+    /// Licence pools and data allowances.
+    #[serde(default)]
+    pub summary: OneOrMany<SummaryRow>,
+    /// Data allowance consumption per location.
+    #[serde(default)]
+    pub datausage: OneOrMany<DataUsageRow>,
+    /// Pending scan data notice.
+    #[serde(default)]
+    pub warning: Text,
+}
+
+/// One `targets` row.
+#[derive(Debug, Default, Deserialize)]
+pub struct LicensedTarget {
+    /// The pool (`type`) the target draws from.
+    #[serde(default, rename = "type")]
+    pub pool: Text,
+}
+
+/// One `summary` row.
+#[derive(Debug, Default, Deserialize)]
+pub struct SummaryRow {
+    /// Pool type.
+    #[serde(default, rename = "type")]
+    pub pool: Text,
+    /// Pool description; "... Data Allowance" for byte pools.
+    #[serde(default)]
+    pub comment: Text,
+    /// Limit.
+    #[serde(default)]
+    pub total: Num,
+    /// Consumed.
+    #[serde(default)]
+    pub usage: Num,
+}
+
+/// One `datausage` row.
+#[derive(Debug, Default, Deserialize)]
+pub struct DataUsageRow {
+    /// Location type.
+    #[serde(default, rename = "type")]
+    pub location_type: Text,
+    /// Location description.
+    #[serde(default)]
+    pub location: Text,
+    /// Bytes consumed.
+    #[serde(default)]
+    pub bytes: Num,
+    /// global, server or client.
+    #[serde(default)]
+    pub attribution: Text,
+}
+
+/// Fetches and decodes `/v1/licenses`.
+pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Licenses, UpstreamError> {
+    let reply = upstream
+        .send(Request::get(ENDPOINT, ENDPOINT, Some(auth)))
+        .await?
+        .require_success()?;
+    json::decode(ENDPOINT, &reply.body)
+}
+
+/// The licensing model, from the shape of the answer.
+pub fn model(l: &Licenses) -> &'static str {
+    if l.state == Text::Missing {
+        "legacy"
+    } else if l
+        .summary
+        .0
+        .iter()
+        .any(|r| r.pool.as_str() == Some("global"))
+    {
+        "sitewide"
+    } else {
+        "non_sitewide"
+    }
+}
+
+const STATES: [&str; 4] = ["licensed", "expired", "exceeded", "absent"];
+
+/// Encodes a licences snapshot.
+pub fn encode(l: &Licenses, options: &LicensesOptions) -> Samples {
+    let mut s = Samples::new();
+    s.push(
+        &INFO,
+        &[
+            ("company", l.company.as_str().unwrap_or("")),
+            ("edition", l.edition.as_str().unwrap_or("")),
+            ("model", model(l)),
+        ],
+        1_i64,
+    );
+    encode_state(l, &mut s);
+    if let Some(v) = num(&mut s, &l.expires, "expires") {
+        s.push_plain(&EXPIRY, v);
+    }
+    encode_summary(l, &mut s);
+    let mut by_pool: BTreeMap<&str, i64> = BTreeMap::new();
+    for t in &l.targets.0 {
+        *by_pool
+            .entry(t.pool.as_str().unwrap_or("unknown"))
+            .or_default() += 1;
+    }
+    for (pool, n) in by_pool {
+        s.push(&LICENSED_TARGETS, &[("pool", pool)], n);
+    }
+    encode_data_usage(l, options, &mut s);
+    encode_pending(l, &mut s);
+    s
+}
+
+fn num(s: &mut Samples, n: &Num, field: &str) -> Option<f64> {
+    let mut warning = None;
+    let v = n.get(&mut |why| warning = Some(why));
+    if let Some(why) = warning {
+        s.warn(ENDPOINT, field, why);
+    }
+    v
+}
+
+fn encode_state(l: &Licenses, s: &mut Samples) {
+    let current = match &l.state {
+        Text::Missing => return,
+        Text::Invalid(why) => {
+            s.warn(ENDPOINT, "state", why.clone());
+            return;
+        }
+        Text::Value(v) => v.trim().to_ascii_lowercase(),
+    };
+    for state in STATES {
+        s.push(&STATE, &[("state", state)], i64::from(state == current));
+    }
+    if !STATES.contains(&current.as_str()) {
+        s.push(&STATE, &[("state", &current)], 1_i64);
+    }
+}
+
+fn encode_summary(l: &Licenses, s: &mut Samples) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (i, row) in l.summary.0.iter().enumerate() {
+        let Some(pool) = row.pool.as_str() else {
+            s.warn(
+                ENDPOINT,
+                format!("summary[{i}].type"),
+                "missing or not text",
+            );
+            continue;
+        };
+        let description = row.comment.as_str().unwrap_or("");
+        let key = (pool.to_owned(), description.to_owned());
+        if seen.contains(&key) {
+            s.warn(
+                ENDPOINT,
+                format!("summary[{i}]"),
+                format!("duplicate pool {pool} ({description})"),
+            );
+            continue;
+        }
+        seen.push(key);
+        let (limit_desc, used_desc) = if description.to_ascii_lowercase().contains("data allowance")
+        {
+            (&ALLOWANCE_LIMIT, &ALLOWANCE_USED)
+        } else {
+            (&POOL_LIMIT, &POOL_USED)
+        };
+        let labels = [("pool", pool), ("description", description)];
+        if let Some(v) = num(s, &row.total, &format!("summary[{i}].total")) {
+            s.push(limit_desc, &labels, v);
+        }
+        if let Some(v) = num(s, &row.usage, &format!("summary[{i}].usage")) {
+            s.push(used_desc, &labels, v);
+        }
+    }
+}
+
+fn encode_data_usage(l: &Licenses, options: &LicensesOptions, s: &mut Samples) {
+    let mut totals: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut per_location: BTreeMap<(String, String, String), f64> = BTreeMap::new();
+    for (i, row) in l.datausage.0.iter().enumerate() {
+        let Some(bytes) = num(s, &row.bytes, &format!("datausage[{i}].bytes")) else {
+            continue;
+        };
+        let attribution = row.attribution.as_str().unwrap_or("unknown").to_owned();
+        let location_type = row
+            .location_type
+            .as_str()
+            .unwrap_or("unknown")
+            .trim()
+            .to_owned();
+        *totals
+            .entry((attribution.clone(), location_type.clone()))
+            .or_default() += bytes;
+        if options.per_location {
+            let location = row.location.as_str().unwrap_or("").to_owned();
+            *per_location
+                .entry((location, location_type, attribution))
+                .or_default() += bytes;
+        }
+    }
+    for ((attribution, location_type), bytes) in &totals {
+        s.push(
+            &DATA_USAGE,
+            &[
+                ("attribution", attribution),
+                ("location_type", location_type),
+            ],
+            *bytes,
+        );
+    }
+    for ((location, location_type, attribution), bytes) in &per_location {
+        s.push(
+            &LOCATION_USAGE,
+            &[
+                ("location", location),
+                ("location_type", location_type),
+                ("attribution", attribution),
+            ],
+            *bytes,
+        );
+    }
+}
+
+fn encode_pending(l: &Licenses, s: &mut Samples) {
+    let (scans, bytes) = match &l.warning {
+        Text::Missing => (0, 0),
+        Text::Invalid(why) => {
+            s.warn(ENDPOINT, "warning", why.clone());
+            return;
+        }
+        Text::Value(text) => match parse_pending(text) {
+            Some((bytes, scans)) => (scans, bytes),
+            None => {
+                s.warn(
+                    ENDPOINT,
+                    "warning",
+                    format!("not of the form \"N bytes of scanned data from M scans pending processing\": \"{}\"", json::clip(text, 120)),
+                );
+                return;
+            }
+        },
+    };
+    s.push_plain(&PENDING_SCANS, scans);
+    s.push_plain(&PENDING_BYTES, bytes);
+}
+
+/// Parses "N bytes of scanned data from M scans pending processing" into
+/// `(N, M)`.
+pub fn parse_pending(text: &str) -> Option<(u64, u64)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let number_before = |unit: [&str; 2]| -> Option<u64> {
+        let at = words
+            .iter()
+            .position(|w| unit.contains(&w.to_ascii_lowercase().as_str()))?;
+        words.get(at.checked_sub(1)?)?.replace(',', "").parse().ok()
+    };
+    Some((
+        number_before(["byte", "bytes"])?,
+        number_before(["scan", "scans"])?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_warning_parses() {
+        assert_eq!(
+            parse_pending("85567564053 bytes of scanned data from 2 scans pending processing"),
+            Some((85_567_564_053, 2))
+        );
+        assert_eq!(
+            parse_pending("1 byte of scanned data from 1 scan pending processing"),
+            Some((1, 1))
+        );
+        assert_eq!(parse_pending("something else"), None);
+    }
+}

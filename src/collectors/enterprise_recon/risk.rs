@@ -1,0 +1,164 @@
+//! ER2 `risk` collector (PRO edition): risk levels, risk profiles and data
+//! type rules. Without a PRO licence the API answers 403 with a message
+//! naming the PRO edition; that is reported as the feature being
+//! unavailable, not as a failure.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::collectors::json::{self, Flag, Text};
+use crate::exposition::{Desc, Samples};
+use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
+
+/// Risk levels endpoint.
+pub const LEVELS: &str = "/v1/risk/levels";
+/// Risk profiles endpoint.
+pub const PROFILES: &str = "/v1/risk/profiles";
+/// Data type rules endpoint.
+pub const RULES: &str = "/v1/datatypes/rules";
+
+static FEATURE: Desc = Desc::gauge(
+    "er2_feature_available",
+    "1 if an Enterprise Recon feature is licensed on this master server, 0 if it needs another edition",
+);
+static LEVEL_COUNT: Desc = Desc::gauge(
+    "er2_risk_levels",
+    "Risk levels defined on the Enterprise Recon master server",
+);
+static PROFILE_COUNT: Desc = Desc::gauge(
+    "er2_risk_profiles",
+    "Risk profiles by the label of their risk level (unknown when the level id matches none)",
+);
+static RULE_COUNT: Desc = Desc::gauge(
+    "er2_datatype_rules",
+    "Data type rules, by whether they are sealed (used by a risk profile)",
+);
+
+/// One risk level.
+#[derive(Debug, Default, Deserialize)]
+pub struct Level {
+    /// Level id.
+    #[serde(default)]
+    pub level_id: Text,
+    /// Low, Medium, High.
+    #[serde(default)]
+    pub label: Text,
+}
+
+/// One risk profile (only the field used).
+#[derive(Debug, Default, Deserialize)]
+pub struct Profile {
+    /// The profile's risk level id.
+    #[serde(default)]
+    pub level_id: Text,
+}
+
+/// One data type rule (only the field used).
+#[derive(Debug, Default, Deserialize)]
+pub struct Rule {
+    /// Whether a risk profile uses the rule.
+    #[serde(default)]
+    pub sealed: Flag,
+}
+
+/// What the risk endpoints said.
+#[derive(Debug)]
+pub enum Risk {
+    /// The edition has no risk scoring (403 naming the PRO edition).
+    Unavailable,
+    /// The inventory.
+    Available {
+        /// Risk levels.
+        levels: Vec<Level>,
+        /// Risk profiles.
+        profiles: Vec<Profile>,
+        /// Data type rules.
+        rules: Vec<Rule>,
+    },
+}
+
+/// Whether a reply is the 403 that means "not the PRO edition".
+pub fn is_pro_required(reply: &Reply) -> bool {
+    reply.status.as_u16() == 403
+        && json::error_message(&reply.body).is_some_and(|m| m.contains("PRO Edition"))
+}
+
+/// Fetches the three endpoints concurrently.
+pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Risk, UpstreamError> {
+    let (levels, profiles, rules) = tokio::try_join!(
+        upstream.send(Request::get(LEVELS, LEVELS, Some(auth))),
+        upstream.send(Request::get(PROFILES, PROFILES, Some(auth))),
+        upstream.send(Request::get(RULES, RULES, Some(auth))),
+    )?;
+    if [&levels, &profiles, &rules]
+        .into_iter()
+        .any(is_pro_required)
+    {
+        return Ok(Risk::Unavailable);
+    }
+    Ok(Risk::Available {
+        levels: decode_list(levels)?,
+        profiles: decode_list(profiles)?,
+        rules: decode_list(rules)?,
+    })
+}
+
+fn decode_list<T: serde::de::DeserializeOwned>(reply: Reply) -> Result<Vec<T>, UpstreamError> {
+    let reply = reply.require_success()?;
+    let list: json::OneOrMany<T> = json::decode(reply.endpoint, &reply.body)?;
+    Ok(list.0)
+}
+
+/// Encodes a risk snapshot.
+pub fn encode(risk: &Risk) -> Samples {
+    let mut s = Samples::new();
+    let (levels, profiles, rules) = match risk {
+        Risk::Unavailable => {
+            s.push(&FEATURE, &[("feature", "risk")], 0_i64);
+            return s;
+        }
+        Risk::Available {
+            levels,
+            profiles,
+            rules,
+        } => (levels, profiles, rules),
+    };
+    s.push(&FEATURE, &[("feature", "risk")], 1_i64);
+    s.push_plain(&LEVEL_COUNT, levels.len());
+
+    let mut label_of: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut by_label: BTreeMap<&str, i64> = BTreeMap::new();
+    for (i, level) in levels.iter().enumerate() {
+        let (Some(id), Some(label)) = (level.level_id.as_str(), level.label.as_str()) else {
+            s.warn(LEVELS, format!("[{i}]"), "level without level_id or label");
+            continue;
+        };
+        label_of.insert(id, label);
+        by_label.entry(label).or_default();
+    }
+    for p in profiles {
+        let label = p
+            .level_id
+            .as_str()
+            .and_then(|id| label_of.get(id).copied())
+            .unwrap_or("unknown");
+        *by_label.entry(label).or_default() += 1;
+    }
+    for (label, n) in by_label {
+        s.push(&PROFILE_COUNT, &[("level", label)], n);
+    }
+
+    let (mut sealed, mut open) = (0_i64, 0_i64);
+    for (i, rule) in rules.iter().enumerate() {
+        match &rule.sealed {
+            Flag::Value(true) => sealed += 1,
+            Flag::Value(false) => open += 1,
+            Flag::Missing => s.warn(RULES, format!("[{i}].sealed"), "missing"),
+            Flag::Invalid(why) => s.warn(RULES, format!("[{i}].sealed"), why.clone()),
+        }
+    }
+    s.push(&RULE_COUNT, &[("sealed", "false")], open);
+    s.push(&RULE_COUNT, &[("sealed", "true")], sealed);
+    s
+}

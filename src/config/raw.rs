@@ -1,0 +1,120 @@
+//! The configuration file exactly as written: strict serde structures
+//! (unknown keys are errors) whose values keep their source location so that
+//! the checks after decoding can name the line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A value with the line and column it was written at.
+pub type At<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub auths: BTreeMap<String, At<RawAuth>>,
+    #[serde(default)]
+    pub modules: BTreeMap<String, At<RawModule>>,
+    #[serde(default)]
+    pub targets: Vec<At<RawTarget>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub username: Option<At<String>>,
+    pub password: Option<At<String>>,
+    pub password_file: Option<At<String>>,
+    pub password_env: Option<At<String>>,
+    pub api_key: Option<At<String>>,
+    pub api_key_file: Option<At<String>>,
+    pub api_key_env: Option<At<String>>,
+    pub realm: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawKind {
+    EnterpriseRecon,
+    ConnectSecure,
+    Sectona,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModule {
+    pub kind: At<RawKind>,
+    pub auth: Option<At<String>>,
+    pub timeout: Option<At<String>>,
+    pub min_interval: Option<At<String>>,
+    pub max_response_size: Option<At<String>>,
+    pub tls: Option<RawTls>,
+    pub collectors: Option<Vec<At<String>>>,
+    pub licenses: Option<At<RawLicenses>>,
+    pub active_users: Option<At<RawActiveUsers>>,
+    pub leases: Option<At<RawLeases>>,
+    pub instance: Option<At<String>>,
+    pub entitlements: Option<At<Vec<At<RawEntitlement>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub ca_file: Option<At<String>>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLicenses {
+    #[serde(default)]
+    pub per_location: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActiveUsers {
+    pub page_size: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeases {
+    #[serde(default)]
+    pub capacity: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub enum RawEntitlementType {
+    User,
+    Account,
+    Asset,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntitlement {
+    pub name: String,
+    pub entitlement_type: RawEntitlementType,
+    pub asset_type: Option<String>,
+    pub asset_host: Option<String>,
+    pub db_instance: Option<String>,
+    pub account_name: Option<String>,
+    pub account_type: Option<String>,
+    pub username: Option<String>,
+    pub authentication_type: Option<String>,
+    pub directory_store: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub name: At<String>,
+    pub url: At<String>,
+    pub module: At<String>,
+    pub auth: Option<At<String>>,
+}

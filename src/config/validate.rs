@@ -1,0 +1,794 @@
+//! Checks that need more than one field, turning the raw file into the
+//! validated [`Config`]: references between sections, kind-specific
+//! options, durations and sizes, and the loading of secrets.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_saphyr::Location;
+
+use super::raw::{
+    At, RawAuth, RawConfig, RawEntitlement, RawEntitlementType, RawKind, RawModule, RawTarget,
+};
+use super::secret::SecretSource;
+use super::{
+    ActiveUsersOptions, Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions, Module,
+    Target, Tls,
+};
+use crate::collectors::Kind;
+
+/// Context shared by the checks: the file, for error messages and for
+/// resolving relative paths.
+struct Checker<'a> {
+    file: &'a Path,
+    base_dir: &'a Path,
+    warnings: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn err(
+        &self,
+        at: &Location,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::at(self.file, at, field, message)
+    }
+}
+
+pub(super) fn validate(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+    let base_dir = file.parent().unwrap_or(Path::new("."));
+    let mut ck = Checker {
+        file,
+        base_dir,
+        warnings: Vec::new(),
+    };
+    let mut auths = BTreeMap::new();
+    for (name, raw_auth) in &raw.auths {
+        let auth = check_auth(&mut ck, name, raw_auth)?;
+        auths.insert(name.clone(), Arc::new(auth));
+    }
+    let mut modules = BTreeMap::new();
+    for (name, raw_module) in &raw.modules {
+        let module = check_module(&ck, name, raw_module, &auths)?;
+        modules.insert(name.clone(), Arc::new(module));
+    }
+    let mut targets: Vec<Arc<Target>> = Vec::new();
+    let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
+    for (i, raw_target) in raw.targets.iter().enumerate() {
+        let field = format!("targets[{i}]");
+        let name = &raw_target.value.name;
+        if let Some(first) = seen.get(name.value.as_str()) {
+            return Err(ck.err(
+                &name.referenced,
+                format!("{field}.name"),
+                format!(
+                    "duplicate target name \"{}\" (first at line {first})",
+                    name.value
+                ),
+            ));
+        }
+        seen.insert(&name.value, name.referenced.line());
+        targets.push(Arc::new(check_target(
+            &ck,
+            &field,
+            &raw_target.value,
+            &modules,
+            &auths,
+        )?));
+    }
+    Ok(Config {
+        source: file.to_path_buf(),
+        auths,
+        modules,
+        targets,
+        warnings: ck.warnings,
+    })
+}
+
+/// Picks the one configured source of a secret among inline / file / env.
+fn secret_source(
+    ck: &Checker<'_>,
+    field: &str,
+    stem: &str,
+    inline: &Option<At<String>>,
+    file: &Option<At<String>>,
+    env: &Option<At<String>>,
+) -> Result<Option<(SecretSource, Location, String)>, ConfigError> {
+    let given: Vec<(&str, &At<String>)> = [("", inline), ("_file", file), ("_env", env)]
+        .into_iter()
+        .filter_map(|(suffix, v)| v.as_ref().map(|v| (suffix, v)))
+        .collect();
+    match given.as_slice() {
+        [] => Ok(None),
+        [(suffix, value)] => {
+            let key = format!("{field}.{stem}{suffix}");
+            let source = match *suffix {
+                "" => SecretSource::Inline(super::Secret::new(value.value.as_str())),
+                "_file" => SecretSource::File(value.value.clone()),
+                _ => SecretSource::Env(value.value.clone()),
+            };
+            Ok(Some((source, value.referenced, key)))
+        }
+        [_, (_, second), ..] => Err(ck.err(
+            &second.referenced,
+            format!("{field}.{stem}"),
+            format!("set only one of {stem}, {stem}_file, {stem}_env"),
+        )),
+    }
+}
+
+fn load_secret(
+    ck: &mut Checker<'_>,
+    source: &(SecretSource, Location, String),
+) -> Result<super::Secret, ConfigError> {
+    let (src, at, key) = source;
+    if matches!(src, SecretSource::Inline(_)) {
+        ck.warnings.push(format!(
+            "{key} is written inline in {}; prefer {key}_file or {key}_env",
+            ck.file.display()
+        ));
+    }
+    src.load(ck.base_dir)
+        .map_err(|e| ck.err(at, key.clone(), e.to_string()))
+}
+
+fn check_auth(ck: &mut Checker<'_>, name: &str, raw: &At<RawAuth>) -> Result<Auth, ConfigError> {
+    let field = format!("auths.{name}");
+    let a = &raw.value;
+    let password = secret_source(
+        ck,
+        &field,
+        "password",
+        &a.password,
+        &a.password_file,
+        &a.password_env,
+    )?;
+    let api_key = secret_source(
+        ck,
+        &field,
+        "api_key",
+        &a.api_key,
+        &a.api_key_file,
+        &a.api_key_env,
+    )?;
+    let credentials = match (&a.username, password, api_key) {
+        (_, Some(_), Some((_, at, _))) | (Some(_), None, Some((_, at, _))) => {
+            return Err(ck.err(
+                &at,
+                field,
+                "an auth has either username and password or an api_key, not both",
+            ));
+        }
+        (None, None, Some(key)) => {
+            if let Some(realm) = &a.realm {
+                return Err(ck.err(
+                    &realm.referenced,
+                    format!("{field}.realm"),
+                    "realm goes with username and password (realm_auth), not with an api_key",
+                ));
+            }
+            Credentials::ApiKey(load_secret(ck, &key)?)
+        }
+        (Some(username), Some(pw), None) => {
+            if username.value.is_empty() {
+                return Err(ck.err(
+                    &username.referenced,
+                    format!("{field}.username"),
+                    "must not be empty",
+                ));
+            }
+            let password = load_secret(ck, &pw)?;
+            match &a.realm {
+                Some(realm) => Credentials::RealmAuth {
+                    username: username.value.clone(),
+                    password,
+                    realm: realm.value.clone(),
+                },
+                None => Credentials::Basic {
+                    username: username.value.clone(),
+                    password,
+                },
+            }
+        }
+        (Some(username), None, None) => {
+            return Err(ck.err(
+                &username.referenced,
+                format!("{field}.password"),
+                "username needs one of password, password_file, password_env",
+            ));
+        }
+        (None, Some((_, at, _)), None) => {
+            return Err(ck.err(
+                &at,
+                format!("{field}.username"),
+                "a password needs a username",
+            ));
+        }
+        (None, None, None) => {
+            return Err(ck.err(
+                &raw.referenced,
+                field,
+                "set username with password_file (or password_env, password), or api_key_file (or api_key_env, api_key)",
+            ));
+        }
+    };
+    Ok(Auth {
+        name: name.to_owned(),
+        credentials,
+    })
+}
+
+/// Whether credentials of this shape can be used with an appliance family.
+pub fn auth_fits(kind: Kind, credentials: &Credentials) -> Result<(), String> {
+    match (kind, credentials) {
+        (Kind::EnterpriseRecon | Kind::Sectona, Credentials::Basic { .. }) => Ok(()),
+        (Kind::ConnectSecure, Credentials::ApiKey(_) | Credentials::RealmAuth { .. }) => Ok(()),
+        (Kind::EnterpriseRecon | Kind::Sectona, _) => Err(format!(
+            "kind {} needs an auth with username and password (and no realm or api_key)",
+            kind.as_str()
+        )),
+        (Kind::ConnectSecure, Credentials::Basic { .. }) => Err(
+            "kind connect_secure needs an api_key, or username, password and realm (realm_auth)"
+                .to_owned(),
+        ),
+    }
+}
+
+fn check_auth_ref(
+    ck: &Checker<'_>,
+    field: &str,
+    kind: Kind,
+    name: &At<String>,
+    auths: &BTreeMap<String, Arc<Auth>>,
+) -> Result<String, ConfigError> {
+    let Some(auth) = auths.get(&name.value) else {
+        let known: Vec<&str> = auths.keys().map(String::as_str).collect();
+        return Err(ck.err(
+            &name.referenced,
+            field,
+            format!(
+                "unknown auth \"{}\" (defined: {})",
+                name.value,
+                list_or_none(&known)
+            ),
+        ));
+    };
+    auth_fits(kind, &auth.credentials).map_err(|why| {
+        ck.err(
+            &name.referenced,
+            field,
+            format!("auth \"{}\" does not fit: {why}", name.value),
+        )
+    })?;
+    Ok(name.value.clone())
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn parse_duration(
+    ck: &Checker<'_>,
+    field: &str,
+    value: &At<String>,
+) -> Result<Duration, ConfigError> {
+    let d = humantime::parse_duration(value.value.trim()).map_err(|e| {
+        ck.err(
+            &value.referenced,
+            field,
+            format!(
+                "invalid duration \"{}\": {e} (use e.g. 10s, 1m30s)",
+                value.value
+            ),
+        )
+    })?;
+    if d.is_zero() {
+        return Err(ck.err(&value.referenced, field, "must be greater than 0"));
+    }
+    Ok(d)
+}
+
+/// Parses `1048576`, `64MiB`, `10MB`, `512KiB`, `1GiB` into bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1_000,
+        "KiB" => 1 << 10,
+        "MB" => 1_000_000,
+        "MiB" => 1 << 20,
+        "GB" => 1_000_000_000,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|&b| b > 0)
+}
+
+fn kind_of(raw: RawKind) -> Kind {
+    match raw {
+        RawKind::EnterpriseRecon => Kind::EnterpriseRecon,
+        RawKind::ConnectSecure => Kind::ConnectSecure,
+        RawKind::Sectona => Kind::Sectona,
+    }
+}
+
+/// Rejects a kind-specific section on a module of another kind.
+fn only_for<T>(
+    ck: &Checker<'_>,
+    field: &str,
+    section: &Option<At<T>>,
+    kind: Kind,
+    wanted: Kind,
+) -> Result<(), ConfigError> {
+    match section {
+        Some(s) if kind != wanted => Err(ck.err(
+            &s.referenced,
+            field,
+            format!(
+                "only valid for kind {} (this module is {})",
+                wanted.as_str(),
+                kind.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_module(
+    ck: &Checker<'_>,
+    name: &str,
+    raw: &At<RawModule>,
+    auths: &BTreeMap<String, Arc<Auth>>,
+) -> Result<Module, ConfigError> {
+    let field = format!("modules.{name}");
+    let m = &raw.value;
+    let kind = kind_of(m.kind.value);
+    let auth = match &m.auth {
+        Some(a) => check_auth_ref(ck, &format!("{field}.auth"), kind, a, auths)?,
+        None => {
+            return Err(ck.err(
+                &raw.referenced,
+                format!("{field}.auth"),
+                "missing field `auth`",
+            ));
+        }
+    };
+    let timeout = match &m.timeout {
+        Some(t) => parse_duration(ck, &format!("{field}.timeout"), t)?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let min_interval = m
+        .min_interval
+        .as_ref()
+        .map(|t| parse_duration(ck, &format!("{field}.min_interval"), t))
+        .transpose()?;
+    let max_response_bytes = match &m.max_response_size {
+        Some(s) => parse_size(&s.value).ok_or_else(|| {
+            ck.err(
+                &s.referenced,
+                format!("{field}.max_response_size"),
+                format!(
+                    "invalid size \"{}\" (use e.g. 64MiB, 10MB, 1048576)",
+                    s.value
+                ),
+            )
+        })?,
+        None => DEFAULT_MAX_RESPONSE_BYTES,
+    };
+    let tls = match &m.tls {
+        Some(t) => {
+            let ca_file = match &t.ca_file {
+                Some(ca) => Some(check_ca_file(ck, &format!("{field}.tls.ca_file"), ca)?),
+                None => None,
+            };
+            Tls {
+                ca_file,
+                insecure_skip_verify: t.insecure_skip_verify,
+            }
+        }
+        None => Tls::default(),
+    };
+    let collectors = check_collectors(ck, &field, kind, &m.collectors)?;
+
+    only_for(
+        ck,
+        &format!("{field}.licenses"),
+        &m.licenses,
+        kind,
+        Kind::EnterpriseRecon,
+    )?;
+    only_for(
+        ck,
+        &format!("{field}.active_users"),
+        &m.active_users,
+        kind,
+        Kind::ConnectSecure,
+    )?;
+    only_for(
+        ck,
+        &format!("{field}.leases"),
+        &m.leases,
+        kind,
+        Kind::ConnectSecure,
+    )?;
+    only_for(
+        ck,
+        &format!("{field}.instance"),
+        &m.instance,
+        kind,
+        Kind::Sectona,
+    )?;
+    only_for(
+        ck,
+        &format!("{field}.entitlements"),
+        &m.entitlements,
+        kind,
+        Kind::Sectona,
+    )?;
+
+    let licenses = LicensesOptions {
+        per_location: m.licenses.as_ref().is_some_and(|l| l.value.per_location),
+    };
+    let mut active_users = ActiveUsersOptions::default();
+    if let Some(au) = &m.active_users {
+        if let Some(p) = au.value.page_size {
+            if !(1..=200).contains(&p) {
+                return Err(ck.err(
+                    &au.referenced,
+                    format!("{field}.active_users.page_size"),
+                    format!("{p} is out of range: must be between 1 and 200 (the gateway caps a page at 200)"),
+                ));
+            }
+            active_users.page_size = p;
+        }
+        if let Some(c) = au.value.concurrency {
+            if !(1..=64).contains(&c) {
+                return Err(ck.err(
+                    &au.referenced,
+                    format!("{field}.active_users.concurrency"),
+                    format!("{c} is out of range: must be between 1 and 64"),
+                ));
+            }
+            active_users.concurrency = c;
+        }
+    }
+    let leases = LeasesOptions {
+        capacity: m
+            .leases
+            .as_ref()
+            .map(|l| l.value.capacity.clone())
+            .unwrap_or_default(),
+    };
+    let instance = m.instance.as_ref().map(|i| i.value.clone());
+    let mut entitlements = Vec::new();
+    if kind == Kind::Sectona {
+        match &m.instance {
+            Some(i) if i.value.trim().is_empty() => {
+                return Err(ck.err(
+                    &i.referenced,
+                    format!("{field}.instance"),
+                    "must not be empty",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(ck.err(
+                    &raw.referenced,
+                    format!("{field}.instance"),
+                    "kind sectona needs instance (the Sectona instance name)",
+                ));
+            }
+        }
+        entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
+    }
+    Ok(Module {
+        name: name.to_owned(),
+        kind,
+        auth,
+        timeout,
+        min_interval,
+        max_response_bytes,
+        tls,
+        collectors,
+        licenses,
+        active_users,
+        leases,
+        instance,
+        entitlements,
+    })
+}
+
+fn check_ca_file(
+    ck: &Checker<'_>,
+    field: &str,
+    ca: &At<String>,
+) -> Result<std::path::PathBuf, ConfigError> {
+    use rustls_pki_types::pem::PemObject as _;
+    let path = super::secret::resolve_path(&ca.value, ck.base_dir)
+        .map_err(|e| ck.err(&ca.referenced, field, e.to_string()))?;
+    let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(&path)
+        .map_err(|e| {
+            ck.err(
+                &ca.referenced,
+                field,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            ck.err(
+                &ca.referenced,
+                field,
+                format!("{}: invalid PEM: {e}", path.display()),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(ck.err(
+            &ca.referenced,
+            field,
+            format!("{} holds no PEM certificate", path.display()),
+        ));
+    }
+    Ok(path)
+}
+
+fn check_collectors(
+    ck: &Checker<'_>,
+    field: &str,
+    kind: Kind,
+    listed: &Option<Vec<At<String>>>,
+) -> Result<Vec<&'static str>, ConfigError> {
+    let known = kind.collectors();
+    let Some(listed) = listed else {
+        return Ok(known.to_vec());
+    };
+    let mut out: Vec<&'static str> = Vec::new();
+    for (i, c) in listed.iter().enumerate() {
+        let f = format!("{field}.collectors[{i}]");
+        let Some(&name) = known.iter().find(|k| **k == c.value) else {
+            return Err(ck.err(
+                &c.referenced,
+                f,
+                format!(
+                    "unknown collector \"{}\" for kind {} (known: {})",
+                    c.value,
+                    kind.as_str(),
+                    known.join(", ")
+                ),
+            ));
+        };
+        if out.contains(&name) {
+            return Err(ck.err(
+                &c.referenced,
+                f,
+                format!("collector \"{name}\" is listed twice"),
+            ));
+        }
+        out.push(name);
+    }
+    if out.is_empty() {
+        return Err(ConfigError::file(
+            ck.file,
+            format!("{field}.collectors lists no collector"),
+        ));
+    }
+    Ok(out)
+}
+
+fn check_entitlements(
+    ck: &Checker<'_>,
+    field: &str,
+    m: &RawModule,
+    collectors: &[&str],
+    module_at: &Location,
+) -> Result<Vec<EntitlementQuery>, ConfigError> {
+    let Some(list) = &m.entitlements else {
+        if collectors.contains(&"entitlements") {
+            return Err(ck.err(
+                module_at,
+                format!("{field}.entitlements"),
+                "the entitlements collector needs at least one query",
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    if list.value.is_empty() && collectors.contains(&"entitlements") {
+        return Err(ck.err(
+            &list.referenced,
+            format!("{field}.entitlements"),
+            "the entitlements collector needs at least one query",
+        ));
+    }
+    let mut out: Vec<EntitlementQuery> = Vec::new();
+    for (i, q) in list.value.iter().enumerate() {
+        let f = format!("{field}.entitlements[{i}]");
+        let query = check_entitlement(ck, &f, q)?;
+        if out.iter().any(|o| o.name == query.name) {
+            return Err(ck.err(
+                &q.referenced,
+                format!("{f}.name"),
+                format!("duplicate query name \"{}\"", query.name),
+            ));
+        }
+        out.push(query);
+    }
+    Ok(out)
+}
+
+/// The GetEntitlement fields each entitlement type requires and ignores,
+/// from the API document's parameter table.
+fn check_entitlement(
+    ck: &Checker<'_>,
+    f: &str,
+    q: &At<RawEntitlement>,
+) -> Result<EntitlementQuery, ConfigError> {
+    let r = &q.value;
+    if r.name.trim().is_empty() {
+        return Err(ck.err(&q.referenced, format!("{f}.name"), "must not be empty"));
+    }
+    let kind = match r.entitlement_type {
+        RawEntitlementType::User => EntitlementType::User,
+        RawEntitlementType::Account => EntitlementType::Account,
+        RawEntitlementType::Asset => EntitlementType::Asset,
+    };
+    let fields: [(&str, &Option<String>); 8] = [
+        ("asset_type", &r.asset_type),
+        ("asset_host", &r.asset_host),
+        ("db_instance", &r.db_instance),
+        ("account_name", &r.account_name),
+        ("account_type", &r.account_type),
+        ("username", &r.username),
+        ("authentication_type", &r.authentication_type),
+        ("directory_store", &r.directory_store),
+    ];
+    let (required, allowed): (&[&str], &[&str]) = match kind {
+        EntitlementType::User => (
+            &["username", "authentication_type", "directory_store"],
+            &["username", "authentication_type", "directory_store"],
+        ),
+        EntitlementType::Account => (
+            &["asset_type", "asset_host", "account_name", "account_type"],
+            &[
+                "asset_type",
+                "asset_host",
+                "db_instance",
+                "account_name",
+                "account_type",
+            ],
+        ),
+        EntitlementType::Asset => (
+            &["asset_type", "asset_host"],
+            &["asset_type", "asset_host", "db_instance"],
+        ),
+    };
+    for (key, value) in fields {
+        let present = value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        if required.contains(&key) && !present {
+            return Err(ck.err(
+                &q.referenced,
+                format!("{f}.{key}"),
+                format!("entitlement_type {} requires {key}", kind.as_str()),
+            ));
+        }
+        if !allowed.contains(&key) && value.is_some() {
+            return Err(ck.err(
+                &q.referenced,
+                format!("{f}.{key}"),
+                format!("{key} is not used by entitlement_type {}", kind.as_str()),
+            ));
+        }
+    }
+    Ok(EntitlementQuery {
+        name: r.name.clone(),
+        entitlement_type: kind,
+        asset_type: r.asset_type.clone(),
+        asset_host: r.asset_host.clone(),
+        db_instance: r.db_instance.clone(),
+        account_name: r.account_name.clone(),
+        account_type: r.account_type.clone(),
+        username: r.username.clone(),
+        authentication_type: r.authentication_type.clone(),
+        directory_store: r.directory_store.clone(),
+    })
+}
+
+/// Checks a target URL: http(s), no credentials, no query or fragment.
+pub fn check_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("invalid URL \"{text}\": {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "URL scheme must be http or https, not {}",
+            url.scheme()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("credentials in the URL are not allowed; put them under auths".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or fragment".to_owned());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("invalid URL \"{text}\": no host"));
+    }
+    Ok(url)
+}
+
+fn check_target(
+    ck: &Checker<'_>,
+    field: &str,
+    t: &RawTarget,
+    modules: &BTreeMap<String, Arc<Module>>,
+    auths: &BTreeMap<String, Arc<Auth>>,
+) -> Result<Target, ConfigError> {
+    if t.name.value.trim().is_empty() {
+        return Err(ck.err(
+            &t.name.referenced,
+            format!("{field}.name"),
+            "must not be empty",
+        ));
+    }
+    let url = check_url(&t.url.value)
+        .map_err(|why| ck.err(&t.url.referenced, format!("{field}.url"), why))?;
+    let Some(module) = modules.get(&t.module.value) else {
+        let known: Vec<&str> = modules.keys().map(String::as_str).collect();
+        return Err(ck.err(
+            &t.module.referenced,
+            format!("{field}.module"),
+            format!(
+                "unknown module \"{}\" (defined: {})",
+                t.module.value,
+                list_or_none(&known)
+            ),
+        ));
+    };
+    let auth = t
+        .auth
+        .as_ref()
+        .map(|a| check_auth_ref(ck, &format!("{field}.auth"), module.kind, a, auths))
+        .transpose()?;
+    Ok(Target {
+        name: t.name.value.clone(),
+        url,
+        module: t.module.value.clone(),
+        auth,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Some(64 << 20));
+        assert_eq!(parse_size("10MB"), Some(10_000_000));
+        assert_eq!(parse_size("1048576"), Some(1_048_576));
+        assert_eq!(parse_size("0"), None);
+        assert_eq!(parse_size("12 parsecs"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://er-master:8339").is_ok());
+        assert!(check_url("ftp://x").unwrap_err().contains("scheme"));
+        assert!(
+            check_url("https://u:p@x")
+                .unwrap_err()
+                .contains("credentials")
+        );
+        assert!(check_url("https://x/?a=1").unwrap_err().contains("query"));
+        assert!(check_url("not a url").unwrap_err().contains("invalid URL"));
+    }
+}

@@ -1,0 +1,86 @@
+//! The HTTP surface (SPEC §4): routes, and serving them on already-bound
+//! listeners so tests can bind port 0.
+
+mod handlers;
+pub mod landing;
+pub mod negotiate;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::app::App;
+
+/// The router of every endpoint.
+pub fn router(app: Arc<App>) -> Router {
+    let telemetry = app.settings.telemetry_path.clone();
+    Router::new()
+        .route("/", get(handlers::landing))
+        .route(&telemetry, get(handlers::metrics))
+        .route("/probe", get(handlers::probe))
+        .route("/-/healthy", get(handlers::healthy))
+        .route("/-/ready", get(handlers::ready))
+        .route("/-/reload", post(handlers::reload))
+        .with_state(app)
+}
+
+/// Parses a Prometheus-style listen address: `:29339` means every
+/// interface.
+pub fn parse_listen_address(text: &str) -> Result<Vec<SocketAddr>, String> {
+    if let Some(port) = text.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("invalid listen address \"{text}\": bad port"))?;
+        return Ok(vec![
+            SocketAddr::from(([0u16; 8], port)),
+            SocketAddr::from(([0u8; 4], port)),
+        ]);
+    }
+    text.parse::<SocketAddr>()
+        .map(|a| vec![a])
+        .map_err(|e| format!("invalid listen address \"{text}\": {e}"))
+}
+
+/// Binds a listen address; for `:port` the IPv6 wildcard (which also
+/// accepts IPv4 on Linux) is tried first, then IPv4.
+pub async fn bind(text: &str) -> Result<TcpListener, String> {
+    let mut last = String::new();
+    for addr in parse_listen_address(text)? {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = format!("cannot listen on {addr}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// Serves the router on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen_address(":29339").unwrap().len(), 2);
+        assert_eq!(
+            parse_listen_address("127.0.0.1:0").unwrap(),
+            vec!["127.0.0.1:0".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(parse_listen_address("localhost").is_err());
+        assert!(parse_listen_address(":http").is_err());
+    }
+}

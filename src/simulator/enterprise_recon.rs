@@ -1,0 +1,170 @@
+//! A simulated Enterprise Recon master server: `/v1/licenses` in each of
+//! the document's three licensing models and the PRO-only risk endpoints,
+//! behind basic authentication, serving the document's samples verbatim
+//! (the risk profile sample keeps its trailing commas).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{basic_credentials, json_response};
+
+/// The document's sample of the legacy target licensing model.
+pub const LICENSES_LEGACY: &str = include_str!("fixtures/enterprise_recon/licenses_legacy.json");
+/// The document's sample of the sitewide licensing model.
+pub const LICENSES_SITEWIDE: &str =
+    include_str!("fixtures/enterprise_recon/licenses_sitewide.json");
+/// The document's sample of the non-sitewide licensing model.
+pub const LICENSES_NON_SITEWIDE: &str =
+    include_str!("fixtures/enterprise_recon/licenses_non_sitewide.json");
+/// The document's risk levels sample.
+pub const RISK_LEVELS: &str = include_str!("fixtures/enterprise_recon/risk_levels.json");
+/// The document's risk profiles sample (with its trailing commas).
+pub const RISK_PROFILES: &str = include_str!("fixtures/enterprise_recon/risk_profiles.json");
+/// The document's data type rules sample.
+pub const DATATYPE_RULES: &str = include_str!("fixtures/enterprise_recon/datatype_rules.json");
+/// The 403 body of an edition without risk scoring.
+pub const PRO_EDITION_REQUIRED: &str =
+    include_str!("fixtures/enterprise_recon/pro_edition_required.json");
+/// The 403 body for a user without risk permissions.
+pub const ACCESS_DENIED: &str = include_str!("fixtures/enterprise_recon/access_denied.json");
+
+/// The licensing model to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseModel {
+    /// No `state`; `targets` and count pools.
+    Legacy,
+    /// A `global` data allowance pool and a pending scan warning.
+    Sitewide,
+    /// Per-type pools and data allowances.
+    NonSitewide,
+}
+
+/// How the simulated master server behaves.
+#[derive(Debug, Clone)]
+pub struct Er2Config {
+    /// Which licences sample to serve.
+    pub model: LicenseModel,
+    /// Whether the risk endpoints answer (PRO edition) or 403.
+    pub risk_available: bool,
+    /// The API user.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// Replaces `expires` in the sample (seconds since the epoch), e.g. to
+    /// show a licence that is still valid.
+    pub expires: Option<i64>,
+}
+
+impl Er2Config {
+    /// The given model, PRO risk scoring for the non-sitewide (PRO) sample.
+    pub fn new(model: LicenseModel, username: &str, password: &str) -> Self {
+        Self {
+            model,
+            risk_available: model == LicenseModel::NonSitewide,
+            username: username.to_owned(),
+            password: password.to_owned(),
+            expires: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Sim {
+    config: Er2Config,
+    licenses: String,
+}
+
+/// The simulator's routes.
+pub fn router(config: Er2Config) -> Router {
+    let sample = match config.model {
+        LicenseModel::Legacy => LICENSES_LEGACY,
+        LicenseModel::Sitewide => LICENSES_SITEWIDE,
+        LicenseModel::NonSitewide => LICENSES_NON_SITEWIDE,
+    };
+    let licenses = match config.expires {
+        Some(expires) => with_expires(sample, expires),
+        None => sample.to_owned(),
+    };
+    let sim = Arc::new(Sim { config, licenses });
+    Router::new()
+        .route("/v1/licenses", get(licenses_handler))
+        .route("/v1/risk/levels", get(risk_levels))
+        .route("/v1/risk/profiles", get(risk_profiles))
+        .route("/v1/datatypes/rules", get(datatype_rules))
+        .with_state(sim)
+}
+
+/// The sample with its `expires` value replaced (kept a string when the
+/// sample sends a string).
+fn with_expires(sample: &str, expires: i64) -> String {
+    let mut out = String::with_capacity(sample.len());
+    for line in sample.lines() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("\"expires\":") {
+            let indent = &line[..line.len() - trimmed.len()];
+            let quoted = rest.trim_start().starts_with('"');
+            if quoted {
+                out.push_str(&format!("{indent}\"expires\": \"{expires}\",\n"));
+            } else {
+                out.push_str(&format!("{indent}\"expires\": {expires},\n"));
+            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The 401 answer, or `None` when the credentials are right.
+fn refused(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
+    match basic_credentials(headers) {
+        Some((u, p)) if u == sim.config.username && p == sim.config.password => None,
+        _ => Some(json_response(401, r#"{"message": "Unauthorized."}"#)),
+    }
+}
+
+async fn licenses_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    if let Some(denied) = refused(&sim, &headers) {
+        return denied;
+    }
+    json_response(200, sim.licenses.clone())
+}
+
+fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
+    if let Some(denied) = refused(sim, headers) {
+        return denied;
+    }
+    if !sim.config.risk_available {
+        return json_response(403, PRO_EDITION_REQUIRED);
+    }
+    json_response(200, body)
+}
+
+async fn risk_levels(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    risk(&sim, &headers, RISK_LEVELS)
+}
+
+async fn risk_profiles(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    risk(&sim, &headers, RISK_PROFILES)
+}
+
+async fn datatype_rules(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    risk(&sim, &headers, DATATYPE_RULES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_is_replaced_keeping_its_json_type() {
+        assert!(with_expires(LICENSES_NON_SITEWIDE, 42).contains("\"expires\": \"42\","));
+        assert!(with_expires(LICENSES_LEGACY, 42).contains("\"expires\": 42,"));
+    }
+}

@@ -1,0 +1,303 @@
+//! The one HTTP client layer every collector uses: TLS per module, basic
+//! auth, gzip, keep-alive, a per-request timeout inside the scrape budget,
+//! a cap on the response body, and a record of every request.
+
+mod error;
+mod metrics;
+pub mod tls;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
+
+pub use error::UpstreamError;
+pub use metrics::UpstreamMetrics;
+
+use crate::config::{Module, Secret};
+
+/// Builds the HTTP client of one module; clients are kept across scrapes so
+/// connections to the appliances are reused.
+pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
+    let tls = tls::client_config(&module.tls)?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(concat!("appliance_exporter/", env!("CARGO_PKG_VERSION")))
+        .gzip(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| tls::TlsError::CaFile {
+            path: "(client)".into(),
+            reason: e.to_string(),
+        })
+}
+
+/// Credentials for one request.
+#[derive(Debug, Clone)]
+pub struct BasicAuth {
+    /// User name (or ICS API key).
+    pub username: String,
+    /// Password (empty for an ICS API key).
+    pub password: Secret,
+}
+
+/// One request to make.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// GET, POST, ...
+    pub method: Method,
+    /// The endpoint path used in logs and metric labels (no query values).
+    pub endpoint: &'static str,
+    /// Path and query appended to the target URL.
+    pub path_and_query: &'a str,
+    /// Basic auth, if any.
+    pub auth: Option<&'a BasicAuth>,
+    /// A JSON body, for POST.
+    pub json: Option<Vec<u8>>,
+}
+
+impl<'a> Request<'a> {
+    /// A GET of `path_and_query`, logged as `endpoint`.
+    pub fn get(
+        endpoint: &'static str,
+        path_and_query: &'a str,
+        auth: Option<&'a BasicAuth>,
+    ) -> Self {
+        Self {
+            method: Method::GET,
+            endpoint,
+            path_and_query,
+            auth,
+            json: None,
+        }
+    }
+
+    /// A POST of a JSON body.
+    pub fn post_json(
+        endpoint: &'static str,
+        path_and_query: &'a str,
+        auth: Option<&'a BasicAuth>,
+        json: Vec<u8>,
+    ) -> Self {
+        Self {
+            method: Method::POST,
+            endpoint,
+            path_and_query,
+            auth,
+            json: Some(json),
+        }
+    }
+}
+
+/// An HTTP answer, with its body read in full (within the cap).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The endpoint that answered.
+    pub endpoint: &'static str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The reply as an error unless its status is 2xx; the message of a JSON
+    /// error body goes into the error.
+    pub fn require_success(self) -> Result<Reply, UpstreamError> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(self.into_status_error())
+        }
+    }
+
+    /// This reply as a status error.
+    pub fn into_status_error(self) -> UpstreamError {
+        UpstreamError::Status {
+            endpoint: self.endpoint,
+            status: self.status.as_u16(),
+            message: crate::collectors::json::error_message(&self.body),
+        }
+    }
+}
+
+/// The upstream side of one scrape of one target.
+#[derive(Debug)]
+pub struct Upstream {
+    client: reqwest::Client,
+    base: url::Url,
+    target: String,
+    deadline: Instant,
+    max_body: u64,
+    metrics: Option<UpstreamMetrics>,
+    answered: AtomicBool,
+}
+
+impl Upstream {
+    /// Prepares requests to `base` for the target labelled `target`, all to
+    /// finish by `deadline`.
+    pub fn new(
+        client: reqwest::Client,
+        base: url::Url,
+        target: String,
+        deadline: Instant,
+        max_body: u64,
+        metrics: Option<UpstreamMetrics>,
+    ) -> Self {
+        Self {
+            client,
+            base,
+            target,
+            deadline,
+            max_body,
+            metrics,
+            answered: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the appliance sent any HTTP answer in this scrape.
+    pub fn answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    /// The scrape's deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The target label.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn url(&self, path_and_query: &str) -> String {
+        let base = self.base.as_str().trim_end_matches('/');
+        format!("{base}{path_and_query}")
+    }
+
+    /// Sends `req` and reads the whole body (up to the cap), whatever the
+    /// status. Fails on transport errors, timeouts and oversized bodies.
+    pub async fn send(&self, req: Request<'_>) -> Result<Reply, UpstreamError> {
+        let started = Instant::now();
+        let endpoint = req.endpoint;
+        let result = tokio::time::timeout_at(self.deadline, self.exchange(req)).await;
+        let result = result.unwrap_or(Err(UpstreamError::Timeout { endpoint }));
+        if let Some(m) = &self.metrics {
+            let code = match &result {
+                Ok(reply) => reply.status.as_str().to_owned(),
+                Err(UpstreamError::Timeout { .. }) => "timeout".to_owned(),
+                Err(_) => "error".to_owned(),
+            };
+            m.observe(
+                &self.target,
+                endpoint,
+                &code,
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        result
+    }
+
+    async fn exchange(&self, req: Request<'_>) -> Result<Reply, UpstreamError> {
+        let endpoint = req.endpoint;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(UpstreamError::Timeout { endpoint });
+        }
+        let mut builder = self
+            .client
+            .request(req.method, self.url(req.path_and_query))
+            .timeout(remaining)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(auth) = req.auth {
+            builder = builder.basic_auth(&auth.username, Some(auth.password.expose()));
+        }
+        if let Some(json) = req.json {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(endpoint, &e))?;
+        self.answered.store(true, Ordering::Relaxed);
+        let status = response.status();
+        if let Some(len) = response.content_length()
+            && len > self.max_body
+        {
+            return Err(UpstreamError::TooLarge {
+                endpoint,
+                limit: self.max_body,
+            });
+        }
+        let capacity = response
+            .content_length()
+            .unwrap_or(16 * 1024)
+            .min(self.max_body);
+        let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(16 * 1024));
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > self.max_body {
+                        return Err(UpstreamError::TooLarge {
+                            endpoint,
+                            limit: self.max_body,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(UpstreamError::Timeout { endpoint }),
+                Err(e) => {
+                    return Err(UpstreamError::Body {
+                        endpoint,
+                        reason: error_chain(&e),
+                    });
+                }
+            }
+        }
+        Ok(Reply {
+            endpoint,
+            status,
+            body: body.freeze(),
+        })
+    }
+}
+
+fn transport_error(endpoint: &'static str, e: &reqwest::Error) -> UpstreamError {
+    if e.is_timeout() {
+        UpstreamError::Timeout { endpoint }
+    } else {
+        UpstreamError::Transport {
+            endpoint,
+            reason: error_chain(e),
+        }
+    }
+}
+
+/// The causes of an error, innermost last, without reqwest's own wrapper
+/// text (which repeats the URL).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        if e.is_connect() {
+            return "connection failed".into();
+        }
+        return "request failed".into();
+    }
+    parts.join(": ")
+}
