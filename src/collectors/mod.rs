@@ -3,8 +3,10 @@
 //! and a pure `encode` of that snapshot into [`Samples`]; this module picks
 //! the collector by family and name.
 
+pub mod connect_secure;
 pub mod enterprise_recon;
 pub mod json;
+pub mod sectona;
 
 use crate::config::{Auth, Module};
 use crate::exposition::{Desc, Samples};
@@ -73,7 +75,10 @@ impl Kind {
 /// State that outlives one scrape and is shared by the collectors of a
 /// family (e.g. cached ICS API keys).
 #[derive(Debug, Default)]
-pub struct Shared {}
+pub struct Shared {
+    /// Connect Secure state (API keys obtained through realm_auth).
+    pub connect_secure: connect_secure::SharedState,
+}
 
 /// What a collector gets to work with for one scrape of one target.
 #[derive(Debug)]
@@ -133,9 +138,7 @@ impl CollectError {
 pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
     match ctx.module.kind {
         Kind::EnterpriseRecon => enterprise_recon::collect(name, ctx).await,
-        Kind::ConnectSecure | Kind::Sectona => Err(CollectError::Unsupported(format!(
-            "collector {name} of kind {} is not available in this build",
-            ctx.module.kind.as_str()
-        ))),
+        Kind::ConnectSecure => connect_secure::collect(name, ctx).await,
+        Kind::Sectona => sectona::collect(name, ctx).await,
     }
 }

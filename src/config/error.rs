@@ -78,6 +78,12 @@ impl ConfigError {
         if let Some(stripped) = field.strip_suffix(".?") {
             field = stripped.to_owned();
         }
+        let mut message = message;
+        if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+            let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest).to_owned();
+            field = if field.is_empty() { key.clone() } else { format!("{field}.{key}") };
+            message = format!("duplicate key \"{key}\"");
+        }
         Self {
             file: file.to_path_buf(),
             line,

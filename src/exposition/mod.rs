@@ -5,7 +5,7 @@
 mod render;
 mod text004;
 
-pub use render::{Block, Format, RenderError, render};
+pub use render::{Block, Format, RenderError, render, render_samples};
 pub use text004::openmetrics_to_text004;
 
 use std::fmt;

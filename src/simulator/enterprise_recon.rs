@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{basic_credentials, json_response};
+use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, unix_now, write_secret};
 
 /// The document's sample of the legacy target licensing model.
 pub const LICENSES_LEGACY: &str = include_str!("fixtures/enterprise_recon/licenses_legacy.json");
@@ -156,6 +156,29 @@ async fn risk_profiles(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Respo
 
 async fn datatype_rules(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     risk(&sim, &headers, DATATYPE_RULES)
+}
+
+/// The demo's ER2 masters: a PRO non-sitewide licence valid for 120 days,
+/// and an exceeded sitewide licence with scan data pending.
+pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<DemoPart, String> {
+    let (user, password) = ("apiuser", "demo-er2-password");
+    let secret = write_secret(dir, "er2.password", password)?;
+    let mut prod = Er2Config::new(LicenseModel::NonSitewide, user, password);
+    // The document's sample expired in 2021; the demo licence runs 120 days.
+    prod.expires = Some(unix_now() + 120 * 86_400);
+    let prod_url = serve_for_demo(router(prod), sims).await?;
+    let sitewide = Er2Config::new(LicenseModel::Sitewide, user, password);
+    let sitewide_url = serve_for_demo(router(sitewide), sims).await?;
+    Ok(DemoPart {
+        auths: format!("  er2_api:\n    username: {user}\n    password_file: {}\n", secret.display()),
+        modules: "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
+                  collectors: [licenses, risk]\n    licenses: {per_location: true}\n"
+            .to_owned(),
+        targets: format!(
+            "  - {{name: er2-prod, url: \"{prod_url}\", module: er2}}\n  \
+             - {{name: er2-sitewide, url: \"{sitewide_url}\", module: er2}}\n"
+        ),
+    })
 }
 
 #[cfg(test)]

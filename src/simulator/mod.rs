@@ -2,9 +2,12 @@
 //! documents (quirks included). The integration tests and `--demo` share
 //! them.
 
+pub mod connect_secure;
 pub mod enterprise_recon;
+pub mod sectona;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -82,4 +85,44 @@ pub fn json_response(status: u16, body: impl Into<String>) -> axum::response::Re
         body.into(),
     )
         .into_response()
+}
+
+/// The configuration lines one simulated appliance family contributes to
+/// the demo, each already indented for its section.
+#[derive(Debug, Default)]
+pub struct DemoPart {
+    /// Lines under `auths:`.
+    pub auths: String,
+    /// Lines under `modules:`.
+    pub modules: String,
+    /// Lines under `targets:`.
+    pub targets: String,
+}
+
+/// Writes a demo secret file readable only by its owner.
+pub fn write_secret(dir: &Path, name: &str, value: &str) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{value}\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Starts `router` and keeps it running with the demo; returns its URL.
+pub async fn serve_for_demo(router: Router, sims: &mut Vec<Running>) -> Result<String, String> {
+    let running = start(router)
+        .await
+        .map_err(|e| format!("cannot start a simulator: {e}"))?;
+    let url = running.url();
+    sims.push(running);
+    Ok(url)
+}
+
+/// Now, in seconds since the epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -162,3 +162,75 @@ pub fn encode(risk: &Risk) -> Samples {
     s.push(&RULE_COUNT, &[("sealed", "true")], sealed);
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposition::{Format, render_samples};
+    use crate::simulator::enterprise_recon as sim;
+
+    fn available() -> Risk {
+        Risk::Available {
+            levels: json::decode::<json::OneOrMany<Level>>(LEVELS, sim::RISK_LEVELS.as_bytes()).unwrap().0,
+            profiles: json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes()).unwrap().0,
+            rules: json::decode::<json::OneOrMany<Rule>>(RULES, sim::DATATYPE_RULES.as_bytes()).unwrap().0,
+        }
+    }
+
+    #[test]
+    fn document_samples() {
+        let out = render_samples(Some("er2"), encode(&available()), Format::Text004).unwrap();
+        let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series,
+            [
+                "er2_feature_available{target=\"er2\",feature=\"risk\"} 1",
+                "er2_risk_levels{target=\"er2\"} 3",
+                "er2_risk_profiles{target=\"er2\",level=\"High\"} 1",
+                "er2_risk_profiles{target=\"er2\",level=\"Low\"} 0",
+                "er2_risk_profiles{target=\"er2\",level=\"Medium\"} 0",
+                "er2_datatype_rules{target=\"er2\",sealed=\"false\"} 1",
+                "er2_datatype_rules{target=\"er2\",sealed=\"true\"} 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_profile_sample_is_read_despite_its_trailing_commas() {
+        assert!(serde_json::from_str::<serde_json::Value>(sim::RISK_PROFILES).is_err());
+        let profiles = json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes()).unwrap();
+        assert_eq!(profiles.0[0].level_id, Text::Value("1357066370714289807".into()));
+    }
+
+    #[test]
+    fn unknown_level_id_counts_as_unknown() {
+        let risk = Risk::Available {
+            levels: Vec::new(),
+            profiles: vec![Profile {
+                level_id: Text::Value("42".into()),
+            }],
+            rules: Vec::new(),
+        };
+        let out = render_samples(None, encode(&risk), Format::Text004).unwrap();
+        assert!(out.contains("er2_risk_profiles{level=\"unknown\"} 1\n"), "{out}");
+    }
+
+    #[test]
+    fn pro_edition_missing_is_not_a_failure() {
+        let out = render_samples(Some("er2"), encode(&Risk::Unavailable), Format::Text004).unwrap();
+        let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(series, ["er2_feature_available{target=\"er2\",feature=\"risk\"} 0"]);
+    }
+
+    #[test]
+    fn only_the_pro_message_means_unavailable() {
+        let reply = |status: u16, body: &'static str| Reply {
+            endpoint: LEVELS,
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            body: bytes::Bytes::from_static(body.as_bytes()),
+        };
+        assert!(is_pro_required(&reply(403, sim::PRO_EDITION_REQUIRED)));
+        assert!(!is_pro_required(&reply(403, sim::ACCESS_DENIED)));
+        assert!(!is_pro_required(&reply(200, sim::PRO_EDITION_REQUIRED)));
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of appliance_exporter, installing what the tests need on
+# a fresh Debian machine first (promtool and a real Prometheus server from
+# Debian's `prometheus` package, systemd-analyze).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $(printf '%s\n' "${missing[@]}" | sort -u)
+fi
+# Debian's package may start a Prometheus of its own; the tests start theirs.
+export APPLIANCE_EXPORTER_REQUIRE_TOOLS=1
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --locked --all-targets
+for step in scripts/test.d/*.sh; do
+  [ -e "$step" ] || continue
+  echo "== $step"
+  bash "$step"
+done
+echo "== all tests passed"

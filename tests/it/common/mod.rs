@@ -1,0 +1,259 @@
+//! Shared test harness: an exporter served on a loopback port from a
+//! configuration written to a temporary folder, the real binary run as a
+//! child process, and small HTTP helpers.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use appliance_exporter::app::{App, Settings};
+use appliance_exporter::config::Config;
+use tokio::sync::oneshot;
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+/// A test client (rustls provider installed).
+pub fn client() -> reqwest::Client {
+    appliance_exporter::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub async fn get(url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = client().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    Answer {
+        status,
+        content_type,
+        body: resp.text().await.unwrap(),
+    }
+}
+
+/// A folder for a test's configuration and secrets.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file and returns its path.
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+}
+
+/// The exporter, served in-process on 127.0.0.1:0.
+pub struct Exporter {
+    pub url: String,
+    pub app: Arc<App>,
+    pub config_path: PathBuf,
+    pub work: Workdir,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Exporter {
+    /// Starts an exporter on `yaml` (written as `config.yml` in a new workdir).
+    pub async fn start(yaml: &str) -> Self {
+        let work = Workdir::new();
+        Self::start_in(work, yaml).await
+    }
+
+    /// Starts an exporter whose configuration lives in `work`.
+    pub async fn start_in(work: Workdir, yaml: &str) -> Self {
+        appliance_exporter::install_crypto_provider();
+        let config_path = work.write("config.yml", yaml);
+        let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
+        let settings = Settings {
+            config_file: config_path.clone(),
+            timeout_offset: Duration::from_millis(500),
+            telemetry_path: "/metrics".into(),
+        };
+        let app = Arc::new(App::new(settings, config).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(appliance_exporter::server::serve(listener, app.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            url,
+            app,
+            config_path,
+            work,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        get(&format!("{}{path}", self.url), &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        get(&format!("{}{path}", self.url), headers).await
+    }
+
+    pub async fn metrics(&self) -> String {
+        let a = self.get("/metrics").await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// The sample lines (no comments) of an exposition that start with `prefix`.
+pub fn series<'a>(exposition: &'a str, prefix: &str) -> Vec<&'a str> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.starts_with(prefix))
+        .collect()
+}
+
+/// The value of the one series whose name-and-labels part is `selector`
+/// exactly (e.g. `er2_up{target="a"}`).
+pub fn value(exposition: &str, selector: &str) -> Option<f64> {
+    exposition.lines().find_map(|l| {
+        let (name, v) = l.rsplit_once(' ')?;
+        (name == selector).then(|| v.parse().unwrap())
+    })
+}
+
+/// Whether the tools the suite needs must be present (set by the README's
+/// test command); otherwise a test that needs a missing tool says so and
+/// passes without running.
+pub fn tools_required() -> bool {
+    std::env::var_os("APPLIANCE_EXPORTER_REQUIRE_TOOLS").is_some()
+}
+
+/// The path of `tool` on PATH, or `None` (panicking when tools are required).
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(!tools_required(), "{name} is required but not on PATH");
+        eprintln!("SKIPPED: {name} is not installed (run the README's test command to install it)");
+    }
+    found
+}
+
+/// Runs `promtool check metrics` on an exposition; returns its output.
+pub fn promtool_check_metrics(exposition: &str) -> Option<(bool, String)> {
+    use std::io::Write as _;
+    let promtool = tool("promtool")?;
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(exposition.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((out.status.success(), text))
+}
+
+/// The real binary, run as a child process; its standard error is captured.
+pub struct Binary {
+    pub child: Child,
+    pub url: String,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Binary {
+    /// Runs `appliance_exporter` with `args` plus a loopback listen address,
+    /// and waits until it listens.
+    pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
+        cmd.args(args)
+            .arg("--web.listen-address=127.0.0.1:0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.split("address=").nth(1) {
+                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
+            panic!("the exporter did not start listening: {}", log.lock().unwrap())
+        });
+        Self {
+            child,
+            url: format!("http://{addr}"),
+            stderr: log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,1 @@
+//! connect secure integration tests (none yet).

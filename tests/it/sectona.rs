@@ -1,0 +1,1 @@
+//! sectona integration tests (none yet).
