@@ -5,5 +5,8 @@ mod common;
 mod config_rules;
 mod connect_secure;
 mod enterprise_recon;
+mod faults;
+mod operations;
 mod sectona;
+mod security;
 mod server;
