@@ -3,6 +3,7 @@
 //! `Invalid` so only their series is dropped), trailing commas, and the
 //! messages of error bodies.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -189,6 +190,80 @@ impl<'de> Deserialize<'de> for Flag {
                 _ => Flag::Invalid(format!("expected a boolean, got \"{}\"", clip(&s, 40))),
             },
         })
+    }
+}
+
+/// Like [`Text`], but borrowed from the body when the JSON string has no
+/// escapes, so reading many records does not allocate per field.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum TextRef<'a> {
+    /// Absent or `null`.
+    #[default]
+    Missing,
+    /// The text.
+    Value(Cow<'a, str>),
+    /// Present but a list or object.
+    Invalid,
+}
+
+impl TextRef<'_> {
+    /// The text, if present and valid.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            TextRef::Value(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextRef<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TextRef<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(TextRef::Value(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(TextRef::Missing)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(TextRef::Missing)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TextRef::Invalid)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(TextRef::Invalid)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -444,6 +519,28 @@ mod tests {
         assert_eq!(row(r#"{"f": "YES"}"#).f, Flag::Value(true));
         assert_eq!(row(r#"{"f": false}"#).f, Flag::Value(false));
         assert!(matches!(row(r#"{"f": "maybe"}"#).f, Flag::Invalid(_)));
+    }
+
+    #[test]
+    fn borrowed_text_borrows_unless_escaped() {
+        #[derive(serde::Deserialize)]
+        struct R<'a> {
+            #[serde(borrow)]
+            a: TextRef<'a>,
+            #[serde(borrow)]
+            b: TextRef<'a>,
+            #[serde(borrow, default)]
+            c: TextRef<'a>,
+            #[serde(borrow)]
+            d: TextRef<'a>,
+        }
+        let body = br#"{"a": "plain", "b": "DOM\\user", "d": 7}"#;
+        let r: R<'_> = decode_borrowed("/t", body).unwrap();
+        assert!(matches!(r.a, TextRef::Value(Cow::Borrowed("plain"))));
+        assert_eq!(r.b.as_str(), Some("DOM\\user"));
+        assert!(matches!(r.b, TextRef::Value(Cow::Owned(_))));
+        assert_eq!(r.c, TextRef::Missing);
+        assert_eq!(r.d.as_str(), Some("7"));
     }
 
     #[test]

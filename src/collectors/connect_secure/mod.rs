@@ -1,9 +1,21 @@
 //! Ivanti Connect Secure / Policy Secure gateway or cluster: the
 //! `healthcheck`, `cluster`, `active_users`, `leases`, `system` and
-//! `named_users` collectors.
+//! `named_users` collectors, authenticated by an API key or by a key from
+//! realm_auth (`auth.rs`).
 
+pub mod active_users;
+pub mod auth;
+pub mod cluster;
+pub mod healthcheck;
+pub mod leases;
+pub mod named_users;
+pub mod system;
+
+use super::json::Num;
 use super::{CollectError, Context};
 use crate::exposition::Samples;
+
+pub use auth::Gateway;
 
 /// The collectors of the family, in default order.
 pub const COLLECTORS: &[&str] = &[
@@ -17,11 +29,71 @@ pub const COLLECTORS: &[&str] = &[
 
 /// State kept across scrapes for the family.
 #[derive(Debug, Default)]
-pub struct SharedState {}
+pub struct SharedState {
+    /// API keys obtained through realm_auth, per gateway and credentials.
+    pub keys: auth::KeyCache,
+}
 
 /// Runs the ICS collector `name`.
-pub async fn collect(name: &'static str, _ctx: &Context<'_>) -> Result<Samples, CollectError> {
-    Err(CollectError::Unsupported(format!(
-        "connect_secure collector {name} is not implemented yet"
-    )))
+pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
+    let gateway = Gateway::new(ctx)?;
+    match name {
+        "healthcheck" => Ok(healthcheck::encode(&healthcheck::fetch(&gateway).await?)),
+        "cluster" => Ok(cluster::encode(&cluster::fetch(&gateway).await?)),
+        "active_users" => {
+            let snapshot = active_users::fetch(&gateway, &ctx.module.active_users).await?;
+            Ok(active_users::encode(&snapshot))
+        }
+        "leases" => Ok(leases::encode(
+            &leases::fetch(&gateway).await?,
+            &ctx.module.leases,
+        )),
+        "system" => Ok(system::encode(&system::fetch(&gateway).await?)),
+        "named_users" => Ok(named_users::encode(&named_users::fetch(&gateway).await?)),
+        other => Err(CollectError::Unsupported(format!(
+            "unknown connect_secure collector {other}"
+        ))),
+    }
+}
+
+/// The value of a lenient number, or `None` with a warning naming the
+/// endpoint and field when it is not a number.
+fn number(s: &mut Samples, endpoint: &'static str, field: &str, n: &Num) -> Option<f64> {
+    let mut warning = None;
+    let v = n.get(&mut |why| warning = Some(why));
+    if let Some(why) = warning {
+        s.warn(endpoint, field, why);
+    }
+    v
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Exact-exposition checks of the encode halves against
+    //! `testdata/*.prom` (regenerate with UPDATE_TESTDATA=1, review by hand).
+
+    use crate::exposition::{Format, Samples, render_samples};
+
+    /// Renders `samples` for target `ics` and returns it with the warnings.
+    pub fn exposition(samples: Samples) -> (String, Vec<String>) {
+        let warnings = samples.warnings.iter().map(ToString::to_string).collect();
+        let out = render_samples(Some("ics"), samples, Format::Text004).unwrap();
+        (out, warnings)
+    }
+
+    /// Asserts that `samples` render exactly as `testdata/<expected>`, with
+    /// no warnings.
+    pub fn check(samples: Samples, expected: &str) {
+        let (out, warnings) = exposition(samples);
+        let path = format!(
+            "{}/src/collectors/connect_secure/testdata/{expected}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        if std::env::var_os("UPDATE_TESTDATA").is_some() {
+            std::fs::write(&path, &out).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(out, want, "exposition of {expected} changed");
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
 }
