@@ -14,6 +14,8 @@ pub enum StartBase {
     /// `start=1` is the first session (`start=0` too, as the document's
     /// first request shows).
     One,
+    /// A broken gateway: every page is the first.
+    Ignored,
 }
 
 /// The sessions and how their listing is paged.
@@ -33,6 +35,9 @@ pub struct Sessions {
     pub is_last_record: bool,
     /// `user-login-permission`.
     pub login_permitted: bool,
+    /// `total-matched-record-number` when it differs from `count`, as when
+    /// sessions end while the listing is read.
+    pub reported_total: Option<usize>,
 }
 
 impl Default for Sessions {
@@ -45,6 +50,7 @@ impl Default for Sessions {
             start: StartBase::Zero,
             is_last_record: true,
             login_permitted: true,
+            reported_total: None,
         }
     }
 }
@@ -122,6 +128,7 @@ impl SessionTable {
         let first = match self.sessions.start {
             StartBase::Zero => start,
             StartBase::One => start.saturating_sub(1),
+            StartBase::Ignored => 0,
         }
         .min(self.sessions.count);
         let end = first.saturating_add(number).min(self.sessions.count);
@@ -147,7 +154,8 @@ impl SessionTable {
         let _ = write!(
             out,
             "\n}},\n\"total-matched-record-number\": {quote}{}{quote},\n\"total-returned-record-number\": {quote}{returned}{quote},\n\"user-login-permission\": {}",
-            self.sessions.count, self.sessions.login_permitted
+            self.sessions.reported_total.unwrap_or(self.sessions.count),
+            self.sessions.login_permitted
         );
         if self.sessions.is_last_record {
             let _ = write!(out, ",\n\"is-last-record\": {}", end == self.sessions.count);
@@ -195,6 +203,7 @@ mod tests {
             start,
             is_last_record: true,
             login_permitted: true,
+            reported_total: None,
         })
     }
 
