@@ -514,6 +514,11 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
 
     let mut dr = IcsConfig::with_api_key(api_key);
     dr.named_users = NamedUsersShape::LicenseServer;
+    dr.healthcheck = serde_json::json!({
+        "CPU-UTILIZATION4": 4, "SSL-CONNECTION-COUNT": 41, "MAX-LICENSED-USERS-REACHED": "NO",
+        "SWAP-UTILIZATION": 0, "DISK-UTILIZATION": 21, "USER-COUNT": 37, "VPN-TUNNEL-COUNT": 30
+    })
+    .to_string();
     dr.sessions = Sessions {
         count: 37,
         users: 30,
