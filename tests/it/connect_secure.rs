@@ -7,20 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use appliance_exporter::collectors::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
 use crate::common::{Binary, Exporter, Workdir, get, series, value};
 
 const KEY: &str = "K7Z7xA54AKnv1++kcViamCCiUrEBgMSP+sHKar4EcKY=";
 const ADMIN_PASSWORD: &str = "Adm1n-Pa55-never-logged";
-const COLLECTORS: [&str; 6] = [
-    "healthcheck",
-    "cluster",
-    "active_users",
-    "leases",
-    "system",
-    "named_users",
-];
 
 fn admin() -> ics::Admin {
     ics::Admin {
@@ -70,6 +63,26 @@ async fn serve(config: ics::IcsConfig) -> (Arc<ics::IcsSim>, simulator::Running)
     (sim, running)
 }
 
+/// A simulated gateway and an exporter with one target, `vpn`, on it.
+struct Setup {
+    sim: Arc<ics::IcsSim>,
+    exporter: Exporter,
+    _gateway: simulator::Running,
+}
+
+async fn setup(cfg: ics::IcsConfig, creds: Creds<'_>, concurrency: u32) -> Setup {
+    let (sim, running) = serve(cfg).await;
+    let work = Workdir::new();
+    let url = running.url();
+    let yaml = config(&work, creds, concurrency, &[("vpn", &url)]);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    Setup {
+        sim,
+        exporter,
+        _gateway: running,
+    }
+}
+
 fn success(m: &str, target: &str, collector: &str) -> Option<f64> {
     value(
         m,
@@ -117,6 +130,44 @@ fn sessions(count: usize, start: ics::StartBase, is_last_record: bool) -> ics::S
     }
 }
 
+/// One scrape, with an API key, of a gateway with `sessions`.
+struct Listing {
+    sim: Arc<ics::IcsSim>,
+    metrics: String,
+    /// `ics_active_sessions`.
+    total: Option<f64>,
+    /// `ics_active_sessions_listed` by (realm, node).
+    listed: BTreeMap<(String, String), u64>,
+}
+
+impl Listing {
+    async fn read(mut cfg: ics::IcsConfig, sessions: ics::Sessions, concurrency: u32) -> Self {
+        cfg.api_keys = vec![KEY.into()];
+        cfg.sessions = sessions;
+        let Setup {
+            sim,
+            exporter,
+            _gateway,
+        } = setup(cfg, Creds::Key(KEY), concurrency).await;
+        let metrics = exporter.metrics().await;
+        assert_eq!(
+            success(&metrics, "vpn", "active_users"),
+            Some(1.0),
+            "{metrics}"
+        );
+        Self {
+            total: value(&metrics, "ics_active_sessions{target=\"vpn\"}"),
+            listed: listed(&metrics, "vpn"),
+            sim,
+            metrics,
+        }
+    }
+
+    fn listed_sum(&self) -> u64 {
+        self.listed.values().sum()
+    }
+}
+
 #[tokio::test]
 async fn every_session_is_counted_once_under_either_start_convention() {
     // (sessions, start, is-last-record, pages a complete listing takes)
@@ -129,34 +180,28 @@ async fn every_session_is_counted_once_under_either_start_convention() {
         (1400, ics::StartBase::One, false, 8),
     ];
     for (count, start, is_last_record, pages) in cases {
-        let mut cfg = ics::IcsConfig::with_api_key(KEY);
-        cfg.sessions = sessions(count, start, is_last_record);
-        let (sim, running) = serve(cfg).await;
-        let work = Workdir::new();
-        let url = running.url();
-        let yaml = config(&work, Creds::Key(KEY), 4, &[("vpn", &url)]);
-        let exporter = Exporter::start_in(work, &yaml).await;
-        let m = exporter.metrics().await;
         let case = format!("{count} sessions, start {start:?}, is-last-record {is_last_record}");
-        assert_all_succeeded(&m, "vpn");
+        let l = Listing::read(
+            ics::IcsConfig::default(),
+            sessions(count, start, is_last_record),
+            4,
+        )
+        .await;
+        let m = &l.metrics;
+        assert_all_succeeded(m, "vpn");
+        assert_eq!(l.total, Some(count as f64), "{case}");
+        assert_eq!(l.listed_sum(), count as u64, "{case}: {m}");
+        assert_eq!(l.listed, l.sim.sessions_by_realm_and_node(), "{case}");
         assert_eq!(
-            value(&m, "ics_active_sessions{target=\"vpn\"}"),
-            Some(count as f64),
+            value(m, "ics_active_users{target=\"vpn\"}"),
+            Some(l.sim.distinct_users() as f64),
             "{case}"
         );
-        let by_place = listed(&m, "vpn");
-        assert_eq!(by_place.values().sum::<u64>(), count as u64, "{case}: {m}");
-        assert_eq!(by_place, sim.sessions_by_realm_and_node(), "{case}");
         assert_eq!(
-            value(&m, "ics_active_users{target=\"vpn\"}"),
-            Some(sim.distinct_users() as f64),
-            "{case}"
-        );
-        assert_eq!(
-            value(&m, "ics_user_login_permitted{target=\"vpn\"}"),
+            value(m, "ics_user_login_permitted{target=\"vpn\"}"),
             Some(1.0)
         );
-        assert_eq!(sim.active_users_requests(), pages, "{case}");
+        assert_eq!(l.sim.active_users_requests(), pages, "{case}");
     }
 }
 
@@ -167,69 +212,37 @@ async fn the_listing_ends_on_a_short_page_or_the_last_record_marker() {
     // word, not the total.
     // (sessions, is-last-record, pages the listing takes)
     for (count, is_last_record, pages) in [(1234, false, 7), (1200, true, 6), (1200, false, 7)] {
-        let mut cfg = ics::IcsConfig::with_api_key(KEY);
-        cfg.sessions = sessions(count, ics::StartBase::Zero, is_last_record);
-        cfg.sessions.reported_total = Some(1300);
-        let (sim, running) = serve(cfg).await;
-        let work = Workdir::new();
-        let url = running.url();
-        let yaml = config(&work, Creds::Key(KEY), 1, &[("vpn", &url)]);
-        let exporter = Exporter::start_in(work, &yaml).await;
-        let m = exporter.metrics().await;
-        assert_eq!(success(&m, "vpn", "active_users"), Some(1.0), "{m}");
-        assert_eq!(
-            value(&m, "ics_active_sessions{target=\"vpn\"}"),
-            Some(1300.0)
-        );
-        assert_eq!(listed(&m, "vpn").values().sum::<u64>(), count as u64);
-        assert_eq!(
-            sim.active_users_requests(),
-            pages,
-            "{count} sessions, is-last-record {is_last_record}"
-        );
+        let mut listed_sessions = sessions(count, ics::StartBase::Zero, is_last_record);
+        listed_sessions.reported_total = Some(1300);
+        let l = Listing::read(ics::IcsConfig::default(), listed_sessions, 1).await;
+        assert_eq!(l.total, Some(1300.0));
+        assert_eq!(l.listed_sum(), count as u64);
+        let case = format!("{count} sessions, is-last-record {is_last_record}");
+        assert_eq!(l.sim.active_users_requests(), pages, "{case}");
     }
 }
 
 #[tokio::test]
 async fn a_gateway_that_ignores_start_cannot_keep_the_listing_going() {
-    let mut cfg = ics::IcsConfig::with_api_key(KEY);
-    cfg.sessions = sessions(1000, ics::StartBase::Ignored, false);
-    let (sim, running) = serve(cfg).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Key(KEY), 2, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
-    assert_eq!(success(&m, "vpn", "active_users"), Some(1.0), "{m}");
-    assert_eq!(
-        value(&m, "ics_active_sessions{target=\"vpn\"}"),
-        Some(1000.0)
-    );
-    assert_eq!(
-        listed(&m, "vpn").values().sum::<u64>(),
-        200,
-        "only the first page exists"
-    );
+    let broken = sessions(1000, ics::StartBase::Ignored, false);
+    let l = Listing::read(ics::IcsConfig::default(), broken, 2).await;
+    assert_eq!(l.total, Some(1000.0));
+    assert_eq!(l.listed_sum(), 200, "only the first page exists");
     // Five pages make the listing, two more are allowed for a 1-based
     // `start` and for shifting sessions; then it stops.
-    assert_eq!(sim.active_users_requests(), 7);
+    assert_eq!(l.sim.active_users_requests(), 7);
 }
 
 #[tokio::test]
 async fn pages_after_the_first_are_in_flight_together() {
-    let mut cfg = ics::IcsConfig::with_api_key(KEY);
-    cfg.sessions = sessions(2000, ics::StartBase::Zero, true);
-    cfg.latency = Duration::from_millis(30);
-    let (sim, running) = serve(cfg).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Key(KEY), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
-    assert_eq!(success(&m, "vpn", "active_users"), Some(1.0), "{m}");
-    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 2000);
-    assert_eq!(sim.active_users_requests(), 10);
-    let max = sim.max_active_users_in_flight();
+    let cfg = ics::IcsConfig {
+        latency: Duration::from_millis(30),
+        ..ics::IcsConfig::default()
+    };
+    let l = Listing::read(cfg, sessions(2000, ics::StartBase::Zero, true), 4).await;
+    assert_eq!(l.listed_sum(), 2000);
+    assert_eq!(l.sim.active_users_requests(), 10);
+    let max = l.sim.max_active_users_in_flight();
     assert!((2..=4).contains(&max), "{max} pages were in flight at most");
 }
 
@@ -240,11 +253,11 @@ async fn a_key_that_expires_mid_scrape_is_renewed_and_the_scrape_succeeds() {
     cfg.key_uses = vec![5, 1000];
     cfg.sessions = sessions(1234, ics::StartBase::Zero, false);
     cfg.latency = Duration::from_millis(5);
-    let (sim, running) = serve(cfg).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Admin(ADMIN_PASSWORD), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin(ADMIN_PASSWORD), 4).await;
 
     let m = exporter.metrics().await;
     assert_all_succeeded(&m, "vpn");
@@ -270,11 +283,11 @@ async fn collectors_refused_together_cause_one_sign_in() {
     // The first key is refused on its first use, by every collector at once.
     cfg.key_uses = vec![0, 1000];
     cfg.latency = Duration::from_millis(20);
-    let (sim, running) = serve(cfg).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Admin(ADMIN_PASSWORD), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin(ADMIN_PASSWORD), 4).await;
     let m = exporter.metrics().await;
     assert_all_succeeded(&m, "vpn");
     // Five authenticated collectors (the healthcheck needs no key) met the
@@ -308,11 +321,10 @@ async fn a_key_is_shared_by_targets_and_probes_of_the_same_gateway() {
 
 #[tokio::test]
 async fn a_wrong_api_key_sets_up_to_zero() {
-    let (_sim, running) = serve(ics::IcsConfig::with_api_key(KEY)).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Key("not-the-key"), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
+    let cfg = ics::IcsConfig::with_api_key(KEY);
+    let Setup {
+        exporter, _gateway, ..
+    } = setup(cfg, Creds::Key("not-the-key"), 4).await;
     let m = exporter.metrics().await;
     assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
     for c in ["cluster", "active_users", "leases", "system", "named_users"] {
@@ -343,11 +355,12 @@ async fn a_wrong_api_key_sets_up_to_zero() {
 
 #[tokio::test]
 async fn a_wrong_admin_password_signs_in_once_per_scrape() {
-    let (sim, running) = serve(ics::IcsConfig::with_realm_auth(admin())).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Admin("wrong-password"), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
+    let cfg = ics::IcsConfig::with_realm_auth(admin());
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin("wrong-password"), 4).await;
     for scrape in 1..=2 {
         let m = exporter.metrics().await;
         assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
@@ -372,40 +385,33 @@ async fn a_wrong_admin_password_signs_in_once_per_scrape() {
 
 #[tokio::test]
 async fn single_objects_and_numbers_as_strings() {
-    let mut cfg = ics::IcsConfig::with_api_key(KEY);
-    cfg.single_object = true;
-    cfg.string_numbers = true;
+    let cfg = ics::IcsConfig {
+        single_object: true,
+        string_numbers: true,
+        ..ics::IcsConfig::default()
+    };
     // The second page holds one session: sent as an object.
-    cfg.sessions = sessions(201, ics::StartBase::Zero, true);
-    let (_sim, running) = serve(cfg).await;
-    let work = Workdir::new();
-    let url = running.url();
-    let yaml = config(&work, Creds::Key(KEY), 4, &[("vpn", &url)]);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
-    assert_all_succeeded(&m, "vpn");
+    let l = Listing::read(cfg, sessions(201, ics::StartBase::Zero, true), 4).await;
+    let m = &l.metrics;
+    assert_all_succeeded(m, "vpn");
+    assert_eq!(l.total, Some(201.0), "{m}");
+    assert_eq!(l.listed_sum(), 201);
     assert_eq!(
-        value(&m, "ics_active_sessions{target=\"vpn\"}"),
-        Some(201.0),
-        "{m}"
-    );
-    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 201);
-    assert_eq!(
-        value(&m, "ics_cpu_utilization_ratio{target=\"vpn\"}"),
+        value(m, "ics_cpu_utilization_ratio{target=\"vpn\"}"),
         Some(0.08),
         "{m}"
     );
     assert!(
-        series(&m, "ics_disk_utilization_ratio{target=\"vpn\"").is_empty(),
+        series(m, "ics_disk_utilization_ratio{target=\"vpn\"").is_empty(),
         "-1 is unknown"
     );
     assert_eq!(
-        value(&m, "ics_max_licensed_users_reached{target=\"vpn\"}"),
+        value(m, "ics_max_licensed_users_reached{target=\"vpn\"}"),
         Some(0.0)
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_license_leased{target=\"vpn\",feature=\"Concurrent Users\",client=\"client1\"}"
         ),
         Some(200.0),
@@ -413,7 +419,7 @@ async fn single_objects_and_numbers_as_strings() {
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_license_leased{target=\"vpn\",feature=\"Named Users\",client=\"client1\"}"
         ),
         Some(0.0),
@@ -421,25 +427,25 @@ async fn single_objects_and_numbers_as_strings() {
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_license_feature_licenses{target=\"vpn\",feature=\"Concurrent Users\"}"
         ),
         Some(200.0)
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_license_capacity{target=\"vpn\",feature=\"Concurrent Users\"}"
         ),
         Some(250.0)
     );
     assert_eq!(
-        value(&m, "ics_named_users{target=\"vpn\",scope=\"local\"}"),
+        value(m, "ics_named_users{target=\"vpn\",scope=\"local\"}"),
         Some(4.0)
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_software_info{target=\"vpn\",name=\"IVE-OS\",version=\"9.1R7\",build=\"6087\"}"
         ),
         Some(1.0),
@@ -447,7 +453,7 @@ async fn single_objects_and_numbers_as_strings() {
     );
     assert_eq!(
         value(
-            &m,
+            m,
             "ics_cluster_member_status_code{target=\"vpn\",member=\"node-51-39\"}"
         ),
         Some(f64::from(0x1b004)),

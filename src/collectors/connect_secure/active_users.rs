@@ -18,7 +18,7 @@ use std::hash::{Hash, Hasher};
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use serde::Deserialize;
 use tracing::{debug, warn};
 
@@ -33,7 +33,7 @@ pub const ENDPOINT: &str = "/api/v1/system/active-users";
 
 /// Pages fetched when the gateway does not say how many sessions it has.
 const MAX_PAGES_WITHOUT_TOTAL: u64 = 10_000;
-/// Sessions deduplication space reserved up front at most.
+/// Session fingerprints reserved for up front, at most.
 const MAX_RESERVED_SESSIONS: usize = 1 << 17;
 /// Realm or node label of a session without one.
 const UNKNOWN: &str = "unknown";
@@ -136,7 +136,7 @@ pub struct ActiveUsers {
 }
 
 /// What one page says about the end of the listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageEnd {
     /// Records on the page.
     pub records: usize,
@@ -151,48 +151,98 @@ impl PageEnd {
     }
 }
 
-impl ActiveUsers {
-    /// Reads one page body into the listing. The first page also gives the
-    /// total and the login permission.
-    pub fn absorb(&mut self, body: &[u8]) -> Result<PageEnd, UpstreamError> {
+/// One page reduced to what the listing keeps: fingerprints, and the few
+/// (realm, node) pairs of the page. Made off the async runtime, it holds no
+/// borrowed text, so the body can be dropped.
+#[derive(Debug, Default)]
+pub struct PageDigest {
+    total: Num,
+    login_permitted: Flag,
+    /// What the page says about the end of the listing.
+    pub end: PageEnd,
+    /// The distinct (realm, node) pairs of the page.
+    places: IndexSet<(String, String)>,
+    /// Per record with a session id: (id, user, index into `places`).
+    sessions: Vec<(u64, u64, usize)>,
+    without_id: u64,
+}
+
+impl PageDigest {
+    /// Parses one page body.
+    pub fn of(body: &[u8]) -> Result<Self, UpstreamError> {
         let page: Page<'_> = json::decode_borrowed(ENDPOINT, body)?;
         let listing = page.active_users.unwrap_or_default();
+        let records = listing.records.map(|r| r.record.0).unwrap_or_default();
+        let mut digest = PageDigest {
+            total: listing.total,
+            login_permitted: listing.login_permitted,
+            end: PageEnd {
+                records: records.len(),
+                is_last: listing.is_last == Flag::Value(true),
+            },
+            sessions: Vec::with_capacity(records.len()),
+            ..PageDigest::default()
+        };
+        for r in &records {
+            let Some(id) = r.session_id.as_str() else {
+                digest.without_id += 1;
+                continue;
+            };
+            let place = Place(
+                r.realm.as_str().unwrap_or(UNKNOWN),
+                r.node.as_str().unwrap_or(UNKNOWN),
+            );
+            let at = match digest.places.get_index_of(&place) {
+                Some(at) => at,
+                None => {
+                    let owned = (place.0.to_owned(), place.1.to_owned());
+                    digest.places.insert_full(owned).0
+                }
+            };
+            let user = fingerprint(r.user.as_str().unwrap_or(""));
+            digest.sessions.push((fingerprint(id), user, at));
+        }
+        Ok(digest)
+    }
+}
+
+impl ActiveUsers {
+    /// Reads one page body into the listing.
+    pub fn absorb(&mut self, body: &[u8]) -> Result<PageEnd, UpstreamError> {
+        Ok(self.add(PageDigest::of(body)?))
+    }
+
+    /// Adds a page to the listing, counting only sessions not seen before.
+    /// The first page also gives the total and the login permission.
+    pub fn add(&mut self, page: PageDigest) -> PageEnd {
         if self.pages == 0 {
-            self.total = listing.total;
-            self.login_permitted = listing.login_permitted;
+            self.total = page.total;
+            self.login_permitted = page.login_permitted;
             if let Num::Value(t) = self.total {
                 self.sessions
                     .reserve((t.max(0.0) as usize).min(MAX_RESERVED_SESSIONS));
             }
         }
         self.pages += 1;
-        let records = listing.records.map(|r| r.record.0).unwrap_or_default();
-        for r in &records {
-            let Some(id) = r.session_id.as_str() else {
-                self.without_id += 1;
-                continue;
-            };
-            if !self.sessions.insert(fingerprint(id)) {
+        self.without_id += page.without_id;
+        // The page's places, as indexes into `listed` once seen.
+        let mut places: Vec<Option<usize>> = vec![None; page.places.len()];
+        for (id, user, at) in page.sessions {
+            if !self.sessions.insert(id) {
                 continue;
             }
-            self.users
-                .insert(fingerprint(r.user.as_str().unwrap_or("")));
-            let place = Place(
-                r.realm.as_str().unwrap_or(UNKNOWN),
-                r.node.as_str().unwrap_or(UNKNOWN),
-            );
-            match self.listed.get_index_of(&place) {
-                Some(i) => self.listed[i] += 1,
-                None => {
-                    self.listed
-                        .insert((place.0.to_owned(), place.1.to_owned()), 1);
+            self.users.insert(user);
+            let i = *places[at].get_or_insert_with(|| {
+                let (realm, node) = &page.places[at];
+                let place = Place(realm, node);
+                match self.listed.get_index_of(&place) {
+                    Some(i) => i,
+                    None => self.listed.insert_full((realm.clone(), node.clone()), 0).0,
                 }
-            }
+            });
+            self.listed[i] += 1;
         }
-        Ok(PageEnd {
-            records: records.len(),
-            is_last: listing.is_last == Flag::Value(true),
-        })
+        page.end
     }
 
     /// Sessions counted so far.
@@ -231,13 +281,22 @@ pub async fn fetch(
     let get_page = |index: u64| async move {
         let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
         let reply = gateway.get(ENDPOINT, &path).await?.require_success()?;
-        Ok::<_, UpstreamError>((index, reply))
+        // A page of 200 sessions is some 200 KiB of JSON: parsed on the
+        // blocking pool, it holds up neither the other pages nor other scrapes.
+        let body = reply.body;
+        let digest = tokio::task::spawn_blocking(move || PageDigest::of(&body))
+            .await
+            .map_err(|e| UpstreamError::Decode {
+                endpoint: ENDPOINT,
+                path: ".".into(),
+                reason: format!("reading the page stopped: {e}"),
+            })??;
+        Ok::<_, UpstreamError>((index, digest))
     };
 
     let mut listing = ActiveUsers::default();
     let (_, first) = get_page(0).await?;
-    let first_end = listing.absorb(&first.body)?;
-    drop(first);
+    let first_end = listing.add(first);
     let total = match listing.total {
         Num::Value(t) if t >= 0.0 => Some(t as u64),
         _ => None,
@@ -267,9 +326,8 @@ pub async fn fetch(
             }
             break;
         };
-        let (index, reply) = result?;
-        let page_end = listing.absorb(&reply.body)?;
-        drop(reply);
+        let (index, page) = result?;
+        let page_end = listing.add(page);
         if page_end.ends_listing(page_size) {
             last_page = Some(last_page.map_or(index, |l| l.min(index)));
         }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::Gateway;
+use super::{Gateway, unique_name};
 use crate::collectors::json::{Flag, OneOrMany, Text};
 use crate::exposition::{Desc, Samples};
 use crate::upstream::UpstreamError;
@@ -153,22 +153,10 @@ pub fn encode(cluster: &Cluster) -> Samples {
     );
     let mut seen = HashSet::new();
     for (i, m) in c.members.0.iter().enumerate() {
-        let Some(name) = m.name.as_str().filter(|n| !n.is_empty()) else {
-            s.warn(
-                ENDPOINT,
-                format!("members[{i}].name"),
-                "missing or not text",
-            );
+        let field = format!("members[{i}].name");
+        let Some(name) = unique_name(&mut s, ENDPOINT, field, &m.name, &mut seen) else {
             continue;
         };
-        if !seen.insert(name) {
-            s.warn(
-                ENDPOINT,
-                format!("members[{i}].name"),
-                format!("duplicate member {name}"),
-            );
-            continue;
-        }
         encode_member(&mut s, i, name, m);
     }
     for (vip, owner) in [
@@ -328,7 +316,7 @@ mod tests {
             "{warnings:?}"
         );
         assert!(
-            warnings[1].contains("members[1].name: duplicate member a"),
+            warnings[1].contains("members[1].name: duplicate name a"),
             "{warnings:?}"
         );
         assert!(

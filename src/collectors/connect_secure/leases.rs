@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{Gateway, number};
+use super::{Gateway, number, unique_name};
 use crate::collectors::json::{Num, OneOrMany, Text};
 use crate::config::LeasesOptions;
 use crate::exposition::{Desc, Samples};
@@ -97,18 +97,11 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
     let listed = l.counts.features.iter().flat_map(|f| &f.feature.0);
     for (i, f) in listed.enumerate() {
         let field = format!("leased-license-counts.features.feature[{i}]");
-        let Some(feature) = f.name.as_str() else {
-            s.warn(ENDPOINT, format!("{field}.name"), "missing or not text");
+        let name_field = format!("{field}.name");
+        let Some(feature) = unique_name(&mut s, ENDPOINT, name_field, &f.name, &mut features)
+        else {
             continue;
         };
-        if !features.insert(feature) {
-            s.warn(
-                ENDPOINT,
-                format!("{field}.name"),
-                format!("duplicate feature {feature}"),
-            );
-            continue;
-        }
         let labels = [("feature", feature)];
         if let Some(v) = number(
             &mut s,
@@ -122,18 +115,11 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
         let leases = f.clients.iter().flat_map(|c| &c.client_info.0);
         for (j, c) in leases.enumerate() {
             let cfield = format!("{field}.clients.client-info[{j}]");
-            let Some(client) = c.name.as_str() else {
-                s.warn(ENDPOINT, format!("{cfield}.name"), "missing or not text");
+            let name_field = format!("{cfield}.name");
+            let Some(client) = unique_name(&mut s, ENDPOINT, name_field, &c.name, &mut clients)
+            else {
                 continue;
             };
-            if !clients.insert(client) {
-                s.warn(
-                    ENDPOINT,
-                    format!("{cfield}.name"),
-                    format!("duplicate client {client}"),
-                );
-                continue;
-            }
             if let Some(v) = number(
                 &mut s,
                 ENDPOINT,

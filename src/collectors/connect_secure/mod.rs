@@ -11,7 +11,9 @@ pub mod leases;
 pub mod named_users;
 pub mod system;
 
-use super::json::Num;
+use std::collections::HashSet;
+
+use super::json::{Num, Text};
 use super::{CollectError, Context};
 use crate::exposition::Samples;
 
@@ -54,6 +56,23 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
             "unknown connect_secure collector {other}"
         ))),
     }
+}
+
+/// The name of a list entry, or `None` with a warning when it is missing
+/// or repeats an earlier entry's (whose series it would clash with).
+fn unique_name<'a>(
+    s: &mut Samples,
+    endpoint: &'static str,
+    field: String,
+    name: &'a Text,
+    seen: &mut HashSet<&'a str>,
+) -> Option<&'a str> {
+    match name.as_str().filter(|n| !n.is_empty()) {
+        None => s.warn(endpoint, field, "missing or not text"),
+        Some(n) if !seen.insert(n) => s.warn(endpoint, field, format!("duplicate name {n}")),
+        Some(n) => return Some(n),
+    }
+    None
 }
 
 /// The value of a lenient number, or `None` with a warning naming the

@@ -3,9 +3,9 @@
 //! `named-users` list (scope `local`); a licence server answers with one
 //! object per product, `pcs` and `pps`, each with its `named-users`.
 
-use std::fmt;
+use std::collections::BTreeMap;
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny};
 
 use super::Gateway;
 use crate::collectors::json::OneOrMany;
@@ -14,8 +14,6 @@ use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
 pub const ENDPOINT: &str = "/api/v1/license/named-users";
-/// The key of a named-users list.
-const LIST: &str = "named-users";
 /// The scope of the list of an independent gateway.
 const LOCAL: &str = "local";
 
@@ -24,93 +22,55 @@ static NAMED_USERS: Desc = Desc::gauge(
     "Named users, by scope: local on an independent gateway, pcs or pps on a licence server",
 );
 
-/// Named users counted per scope, in answer order.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// Named users counted per scope (`local` first, then by name).
+#[derive(Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "Answer")]
 pub struct NamedUsers {
     /// (scope, users).
     pub scopes: Vec<(String, u64)>,
 }
 
-/// A list's length, reading nothing of its entries.
-fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<u64, A::Error> {
-    let users: OneOrMany<IgnoredAny> = map.next_value()?;
-    Ok(users.0.len() as u64)
+/// A list of named users: only its length is read.
+type UserList = OneOrMany<IgnoredAny>;
+
+/// Either shape of the answer.
+#[derive(Debug, serde::Deserialize)]
+struct Answer {
+    /// An independent gateway's list.
+    #[serde(default, rename = "named-users", deserialize_with = "present")]
+    local: Option<UserList>,
+    /// A licence server's products (`pcs`, `pps`), and any other key.
+    #[serde(flatten)]
+    products: BTreeMap<String, Product>,
 }
 
-/// A licence server's per-product object: its list's length, or `None`
-/// for any other value.
-struct Scope(Option<u64>);
-
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scope;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object with named-users")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scope, A::Error> {
-                let mut users = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == LIST {
-                        users = Some(count(&mut map)?);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(Scope(users))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Scope, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scope(None))
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Scope, E> {
-                Ok(Scope(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum Product {
+    /// An object with a list of named users.
+    Scope {
+        #[serde(rename = "named-users")]
+        users: UserList,
+    },
+    /// Anything else, ignored.
+    Other(IgnoredAny),
 }
 
-impl<'de> Deserialize<'de> for NamedUsers {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = NamedUsers;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object with named-users lists")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NamedUsers, A::Error> {
-                let mut scopes = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == LIST {
-                        scopes.push((LOCAL.to_owned(), count(&mut map)?));
-                    } else if let Scope(Some(n)) = map.next_value()? {
-                        scopes.push((key, n));
-                    }
-                }
-                Ok(NamedUsers { scopes })
-            }
+/// A list that is present, even as `null` (no named users).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UserList>, D::Error> {
+    UserList::deserialize(d).map(Some)
+}
+
+impl From<Answer> for NamedUsers {
+    fn from(a: Answer) -> Self {
+        let local = a.local.map(|l| (LOCAL.to_owned(), l.0.len() as u64));
+        let products = a.products.into_iter().filter_map(|(scope, p)| match p {
+            Product::Scope { users } => Some((scope, users.0.len() as u64)),
+            Product::Other(_) => None,
+        });
+        NamedUsers {
+            scopes: local.into_iter().chain(products).collect(),
         }
-        d.deserialize_map(V)
     }
 }
 
