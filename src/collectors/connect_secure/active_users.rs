@@ -7,10 +7,11 @@
 //! and overlaps are removed by session id; the listing ends on
 //! `is-last-record`, a short page, or once the listed sessions reach
 //! `total-matched-record-number`. After the first page the rest are fetched
-//! `concurrency` at a time, each page parsed as it arrives (borrowing from
-//! its body, reading only the fields used) and dropped, so memory follows
-//! the concurrency, not the number of sessions: what is kept per session
-//! is a 64-bit fingerprint of its id and of its user.
+//! `concurrency` at a time, each page parsed as it arrives (on the blocking
+//! pool, borrowing from its body, reading only the fields used) and
+//! dropped, so memory follows the concurrency, not the number of sessions:
+//! what is kept per session is a 64-bit fingerprint of its id (and one per
+//! distinct user).
 
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
@@ -58,8 +59,8 @@ static LOGIN_PERMITTED: Desc = Desc::gauge(
 /// One page, borrowing its strings from the body.
 #[derive(Debug, Deserialize)]
 struct Page<'a> {
-    #[serde(borrow, default, rename = "active-users")]
-    active_users: Option<Listing<'a>>,
+    #[serde(borrow, rename = "active-users")]
+    active_users: Listing<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -171,7 +172,7 @@ impl PageDigest {
     /// Parses one page body.
     pub fn of(body: &[u8]) -> Result<Self, UpstreamError> {
         let page: Page<'_> = json::decode_borrowed(ENDPOINT, body)?;
-        let listing = page.active_users.unwrap_or_default();
+        let listing = page.active_users;
         let records = listing.records.map(|r| r.record.0).unwrap_or_default();
         let mut digest = PageDigest {
             total: listing.total,
@@ -271,6 +272,26 @@ fn plan(total: Option<u64>, page_size: u64) -> (u64, u64) {
     }
 }
 
+/// Fetches page `index` and digests it.
+async fn read_page(
+    gateway: &Gateway<'_>,
+    page_size: u64,
+    index: u64,
+) -> Result<(u64, PageDigest), UpstreamError> {
+    let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
+    let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
+    // A page of 200 sessions is some 200 KiB of JSON: read on the blocking
+    // pool, it holds up neither the other pages nor other scrapes.
+    let digest = tokio::task::spawn_blocking(move || PageDigest::of(&body))
+        .await
+        .map_err(|e| UpstreamError::Decode {
+            endpoint: ENDPOINT,
+            path: ".".into(),
+            reason: format!("reading the page stopped: {e}"),
+        })??;
+    Ok((index, digest))
+}
+
 /// Reads the whole listing.
 pub async fn fetch(
     gateway: &Gateway<'_>,
@@ -278,21 +299,7 @@ pub async fn fetch(
 ) -> Result<ActiveUsers, UpstreamError> {
     let page_size = u64::from(options.page_size.max(1));
     let concurrency = options.concurrency.max(1) as usize;
-    let get_page = |index: u64| async move {
-        let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
-        let reply = gateway.get(ENDPOINT, &path).await?.require_success()?;
-        // A page of 200 sessions is some 200 KiB of JSON: parsed on the
-        // blocking pool, it holds up neither the other pages nor other scrapes.
-        let body = reply.body;
-        let digest = tokio::task::spawn_blocking(move || PageDigest::of(&body))
-            .await
-            .map_err(|e| UpstreamError::Decode {
-                endpoint: ENDPOINT,
-                path: ".".into(),
-                reason: format!("reading the page stopped: {e}"),
-            })??;
-        Ok::<_, UpstreamError>((index, digest))
-    };
+    let get_page = |index: u64| read_page(gateway, page_size, index);
 
     let mut listing = ActiveUsers::default();
     let (_, first) = get_page(0).await?;
@@ -471,6 +478,15 @@ mod tests {
             .unwrap_err();
         assert!(
             err.to_string().starts_with("/api/v1/system/active-users: unexpected response at active-users.active-user-records.active-user-record"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_body_without_the_listing_fails() {
+        let err = ActiveUsers::default().absorb(b"{}").unwrap_err();
+        assert!(
+            err.to_string().contains("missing field `active-users`"),
             "{err}"
         );
     }

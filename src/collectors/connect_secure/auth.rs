@@ -13,7 +13,7 @@ use std::sync::{Arc, PoisonError};
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::collectors::json;
 use crate::collectors::{CollectError, Context};
@@ -123,8 +123,8 @@ struct RealmLogin<'a> {
 
 #[derive(Debug)]
 enum Access<'a> {
-    /// A key from the configuration.
-    Fixed(BasicAuth),
+    /// A key from the configuration (kept as a secret so `Debug` hides it).
+    Fixed(Secret),
     /// A key obtained (and renewed) through realm_auth.
     Realm(RealmLogin<'a>),
 }
@@ -149,7 +149,7 @@ impl<'a> Gateway<'a> {
     /// to be an API key or realm_auth credentials).
     pub fn new(ctx: &Context<'a>) -> Result<Self, CollectError> {
         let access = match &ctx.auth.credentials {
-            Credentials::ApiKey(key) => Access::Fixed(key_auth(key.clone())),
+            Credentials::ApiKey(key) => Access::Fixed(key.clone()),
             Credentials::RealmAuth {
                 username,
                 password,
@@ -197,14 +197,15 @@ impl<'a> Gateway<'a> {
                 .await
         };
         match &self.access {
-            Access::Fixed(auth) => send(auth.clone()).await,
+            Access::Fixed(key) => send(key_auth(key.clone())).await,
             Access::Realm(login) => {
                 let (key, attempt) = login.slot.key(None, || self.sign_in(login)).await?;
                 let reply = send(key_auth(key)).await?;
                 if reply.status != StatusCode::UNAUTHORIZED {
                     return Ok(reply);
                 }
-                info!(target = %self.target(), endpoint, "the gateway refused the API key (HTTP 401); signing in again");
+                // Logged once per collector; the sign-in itself once at info.
+                debug!(target = %self.target(), endpoint, "the gateway refused the API key (HTTP 401)");
                 let (key, _) = login
                     .slot
                     .key(Some(attempt), || self.sign_in(login))
@@ -228,10 +229,6 @@ impl<'a> Gateway<'a> {
     }
 
     async fn sign_in(&self, login: &RealmLogin<'_>) -> Result<Secret, UpstreamError> {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            api_key: String,
-        }
         let admin = BasicAuth {
             username: login.username.to_owned(),
             password: login.password.clone(),
@@ -247,17 +244,29 @@ impl<'a> Gateway<'a> {
             ))
             .await?
             .require_success()?;
-        let answer: Answer = json::decode(REALM_AUTH, &reply.body)?;
-        if answer.api_key.is_empty() {
-            return Err(UpstreamError::Decode {
-                endpoint: REALM_AUTH,
-                path: "api_key".into(),
-                reason: "the key is empty".into(),
-            });
-        }
-        info!(target = %self.target(), realm = login.realm, "obtained an API key from realm_auth");
-        Ok(Secret::new(answer.api_key))
+        let key = issued_key(&reply.body)?;
+        info!(target = %self.target(), endpoint = REALM_AUTH, realm = login.realm, "signed in for a new API key");
+        Ok(key)
     }
+}
+
+/// The key of a realm_auth answer. Not `json::decode`: its errors quote
+/// the body, which holds the key.
+fn issued_key(body: &[u8]) -> Result<Secret, UpstreamError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        api_key: String,
+    }
+    serde_json::from_slice::<Answer>(body)
+        .ok()
+        .map(|a| a.api_key)
+        .filter(|k| !k.is_empty())
+        .map(Secret::new)
+        .ok_or(UpstreamError::Decode {
+            endpoint: REALM_AUTH,
+            path: "api_key".into(),
+            reason: "the answer has no API key".into(),
+        })
 }
 
 #[cfg(test)]
@@ -278,6 +287,32 @@ mod tests {
                 message: None,
             })
         }
+    }
+
+    #[test]
+    fn issued_keys_are_read_and_never_quoted() {
+        let key = issued_key(br#"{"api_key": "MjUwOGQyNzAyOWU3MWQ2MzNiMTM2Njg2MzAwNDg3MjU="}"#);
+        assert_eq!(
+            key.unwrap().expose(),
+            "MjUwOGQyNzAyOWU3MWQ2MzNiMTM2Njg2MzAwNDg3MjU="
+        );
+        for body in [
+            &b"api_key=S3cr3tKey"[..],
+            br#"{"api_key": ["S3cr3tKey"]}"#,
+            br#"{"api_key": ""}"#,
+        ] {
+            let err = issued_key(body).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "/api/v1/realm_auth: unexpected response at api_key: the answer has no API key"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let access = Access::Fixed(Secret::new("S3cr3tKey"));
+        assert!(!format!("{access:?}").contains("S3cr3tKey"));
     }
 
     #[tokio::test]
