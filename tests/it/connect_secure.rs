@@ -10,7 +10,7 @@ use std::time::Duration;
 use appliance_exporter::collectors::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
-use crate::common::{Binary, Exporter, Workdir, get, series, value};
+use crate::common::{Binary, Exporter, Workdir, get, promtool_check_metrics, series, value};
 
 const KEY: &str = "K7Z7xA54AKnv1++kcViamCCiUrEBgMSP+sHKar4EcKY=";
 const ADMIN_PASSWORD: &str = "Adm1n-Pa55-never-logged";
@@ -547,7 +547,7 @@ async fn the_error_message_of_the_gateway_reaches_the_log_and_no_secret_does() {
 }
 
 #[tokio::test]
-async fn the_demo_gateways_answer_every_collector() {
+async fn the_demo_gateways_answer_every_collector_and_pass_promtool() {
     let dir = Workdir::new();
     let mut sims = Vec::new();
     let part = ics::demo(dir.path(), &mut sims).await.unwrap();
@@ -559,6 +559,9 @@ async fn the_demo_gateways_answer_every_collector() {
     let m = exporter.metrics().await;
     for t in ["vpn-cluster", "vpn-dr"] {
         assert_all_succeeded(&m, t);
+    }
+    if let Some((ok, out)) = promtool_check_metrics(&m) {
+        assert!(ok, "promtool check metrics: {out}\n{m}");
     }
     assert_eq!(listed(&m, "vpn-cluster").values().sum::<u64>(), 480);
     assert_eq!(
