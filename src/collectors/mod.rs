@@ -58,7 +58,7 @@ impl Kind {
                 "system",
                 "named_users",
             ],
-            Kind::Sectona => &["entitlements"],
+            Kind::Sectona => sectona::COLLECTORS,
         }
     }
 

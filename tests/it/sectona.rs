@@ -70,74 +70,17 @@ type Expected = (
     &'static [(&'static str, f64)],
     &'static [(&'static str, f64)],
 );
+#[rustfmt::skip]
 const EXPECTED: [Expected; 9] = [
-    (
-        "alice",
-        "User",
-        3.0,
-        &[
-            ("Break Glass", 1.0),
-            ("DBA Full Access", 1.0),
-            ("Linux Admins", 1.0),
-        ],
-        &[("Linux", 1.0), ("MSSQL", 1.0), ("Windows", 1.0)],
-    ),
-    (
-        "bob",
-        "User",
-        2.0,
-        &[("DBA Read Only", 1.0), ("Deployers", 1.0)],
-        &[("Linux", 1.0), ("MSSQL", 1.0)],
-    ),
-    (
-        "carol",
-        "User",
-        2.0,
-        &[("Linux Admins", 1.0), ("Windows Admins", 1.0)],
-        &[("Linux", 1.0), ("Windows", 1.0)],
-    ),
-    (
-        "db01-sa",
-        "Account",
-        2.0,
-        &[("DBA Full Access", 1.0), ("DBA Read Only", 1.0)],
-        &[("MSSQL", 2.0)],
-    ),
-    (
-        "web01-root",
-        "Account",
-        2.0,
-        &[("Linux Admins", 2.0)],
-        &[("Linux", 2.0)],
-    ),
-    (
-        "dc01-administrator",
-        "Account",
-        2.0,
-        &[("Break Glass", 1.0), ("Windows Admins", 1.0)],
-        &[("Windows", 2.0)],
-    ),
-    (
-        "db01",
-        "Asset",
-        2.0,
-        &[("DBA Full Access", 1.0), ("DBA Read Only", 1.0)],
-        &[("MSSQL", 2.0)],
-    ),
-    (
-        "web01",
-        "Asset",
-        3.0,
-        &[("Deployers", 1.0), ("Linux Admins", 2.0)],
-        &[("Linux", 3.0)],
-    ),
-    (
-        "core-sw1",
-        "Asset",
-        1.0,
-        &[("Network Admins", 1.0)],
-        &[("Cisco", 1.0)],
-    ),
+    ("alice", "User", 3.0, &[("Break Glass", 1.0), ("DBA Full Access", 1.0), ("Linux Admins", 1.0)], &[("Linux", 1.0), ("MSSQL", 1.0), ("Windows", 1.0)]),
+    ("bob", "User", 2.0, &[("DBA Read Only", 1.0), ("Deployers", 1.0)], &[("Linux", 1.0), ("MSSQL", 1.0)]),
+    ("carol", "User", 2.0, &[("Linux Admins", 1.0), ("Windows Admins", 1.0)], &[("Linux", 1.0), ("Windows", 1.0)]),
+    ("db01-sa", "Account", 2.0, &[("DBA Full Access", 1.0), ("DBA Read Only", 1.0)], &[("MSSQL", 2.0)]),
+    ("web01-root", "Account", 2.0, &[("Linux Admins", 2.0)], &[("Linux", 2.0)]),
+    ("dc01-administrator", "Account", 2.0, &[("Break Glass", 1.0), ("Windows Admins", 1.0)], &[("Windows", 2.0)]),
+    ("db01", "Asset", 2.0, &[("DBA Full Access", 1.0), ("DBA Read Only", 1.0)], &[("MSSQL", 2.0)]),
+    ("web01", "Asset", 3.0, &[("Deployers", 1.0), ("Linux Admins", 2.0)], &[("Linux", 3.0)]),
+    ("core-sw1", "Asset", 1.0, &[("Network Admins", 1.0)], &[("Cisco", 1.0)]),
 ];
 
 /// Asserts every series of the expected queries on `target`.
@@ -157,32 +100,44 @@ fn assert_entitlements(m: &str, target: &str, expected: &[Expected]) {
             Some(*rows),
             "{query}: {m}"
         );
-        let by_policy = series(m, &format!("sectona_entitlements_by_policy{{{q},"));
-        assert_eq!(by_policy.len(), policies.len(), "{query}: {by_policy:?}");
-        for (policy, n) in *policies {
-            assert_eq!(
-                value(
-                    m,
-                    &format!("sectona_entitlements_by_policy{{{q},policy=\"{policy}\"}}")
-                ),
-                Some(*n),
-                "{query} {policy}: {m}"
-            );
+        for (metric, label, counts) in [
+            ("sectona_entitlements_by_policy", "policy", policies),
+            (
+                "sectona_entitlements_by_asset_type",
+                "asset_type",
+                asset_types,
+            ),
+        ] {
+            let all = series(m, &format!("{metric}{{{q},"));
+            assert_eq!(all.len(), counts.len(), "{query}: {all:?}");
+            for (label_value, n) in *counts {
+                assert_eq!(
+                    value(m, &format!("{metric}{{{q},{label}=\"{label_value}\"}}")),
+                    Some(*n),
+                    "{query} {label_value}: {m}"
+                );
+            }
         }
-        let by_type = series(m, &format!("sectona_entitlements_by_asset_type{{{q},"));
-        assert_eq!(by_type.len(), asset_types.len(), "{query}: {by_type:?}");
-        for (asset_type, n) in *asset_types {
-            assert_eq!(
-                value(
-                    m,
-                    &format!(
-                        "sectona_entitlements_by_asset_type{{{q},asset_type=\"{asset_type}\"}}"
-                    )
-                ),
-                Some(*n),
-                "{query} {asset_type}: {m}"
-            );
-        }
+    }
+}
+
+/// The expected queries but `left_out`.
+fn expected_except(left_out: &[&str]) -> Vec<Expected> {
+    EXPECTED
+        .into_iter()
+        .filter(|e| !left_out.contains(&e.0))
+        .collect()
+}
+
+/// Asserts that `queries` on `target` show `sectona_query_success` 0 and
+/// no count series.
+fn assert_unsuccessful(m: &str, target: &str, queries: &[&str]) {
+    for query in queries {
+        let q = format!("target=\"{target}\",query=\"{query}\"");
+        let success = value(m, &format!("sectona_query_success{{{q}}}"));
+        assert_eq!(success, Some(0.0), "{query}: {m}");
+        let counts = series(m, &format!("sectona_entitlements{{{q}"));
+        assert!(counts.is_empty(), "{counts:?}");
     }
 }
 
@@ -299,28 +254,8 @@ async fn a_failing_query_beside_succeeding_ones() {
         ],
         "{m}"
     );
-    for failed in ["bob", "web01"] {
-        assert_eq!(
-            value(
-                &m,
-                &format!("sectona_query_success{{target=\"pam\",query=\"{failed}\"}}")
-            ),
-            Some(0.0)
-        );
-        assert!(
-            series(
-                &m,
-                &format!("sectona_entitlements{{target=\"pam\",query=\"{failed}\"")
-            )
-            .is_empty(),
-            "{m}"
-        );
-    }
-    let others: Vec<Expected> = EXPECTED
-        .into_iter()
-        .filter(|e| e.0 != "bob" && e.0 != "web01")
-        .collect();
-    assert_entitlements(&m, "pam", &others);
+    assert_unsuccessful(&m, "pam", &["bob", "web01"]);
+    assert_entitlements(&m, "pam", &expected_except(&["bob", "web01"]));
 }
 
 #[tokio::test]
@@ -354,6 +289,9 @@ async fn a_failed_request_fails_the_collector_and_keeps_the_other_queries() {
             .insert("Asset:web01".into(), sim::Fault::Status(503));
         c.faults
             .insert("Account:db01/sa".into(), sim::Fault::DocumentSample);
+        // An API error beside them: reported, logged, not a failure.
+        c.faults
+            .insert("User:carol".into(), sim::Fault::LogCode("011805".into()));
     })
     .await;
     let work = Workdir::new();
@@ -364,36 +302,23 @@ async fn a_failed_request_fails_the_collector_and_keeps_the_other_queries() {
     assert_eq!(success(&m, "pam"), Some(0.0), "{m}");
     // The appliance answered and accepted the credentials.
     assert_eq!(value(&m, "sectona_up{target=\"pam\"}"), Some(1.0), "{m}");
-    for failed in ["web01", "db01-sa"] {
-        assert_eq!(
-            value(
-                &m,
-                &format!("sectona_query_success{{target=\"pam\",query=\"{failed}\"}}")
-            ),
-            Some(0.0),
-            "{m}"
-        );
-        assert!(
-            series(
-                &m,
-                &format!("sectona_entitlements{{target=\"pam\",query=\"{failed}\"")
-            )
-            .is_empty(),
-            "{m}"
-        );
-    }
-    let others: Vec<Expected> = EXPECTED
-        .into_iter()
-        .filter(|e| e.0 != "web01" && e.0 != "db01-sa")
-        .collect();
-    assert_entitlements(&m, "pam", &others);
-    assert_no_query_error(&m, "pam");
+    assert_unsuccessful(&m, "pam", &["web01", "db01-sa", "carol"]);
+    assert_entitlements(&m, "pam", &expected_except(&["web01", "db01-sa", "carol"]));
+    assert_eq!(
+        series(&m, "sectona_query_error{"),
+        [
+            "sectona_query_error{target=\"pam\",query=\"carol\",code=\"011805\",description=\"Unable to get user group\"} 1"
+        ]
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     let log = bin.log();
-    let line = log
-        .lines()
-        .find(|l| l.contains("collector failed"))
-        .unwrap_or_else(|| panic!("{log}"));
+    let line = |message: &str| -> String {
+        let found = log.lines().find(|l| l.contains(message));
+        found
+            .unwrap_or_else(|| panic!("no {message} in {log}"))
+            .to_owned()
+    };
+    let failed = line("collector failed");
     for part in [
         "target=pam",
         "collector=entitlements",
@@ -401,7 +326,19 @@ async fn a_failed_request_fails_the_collector_and_keeps_the_other_queries() {
         "query db01-sa: /API/APP/APP007/GetEntitlement: unexpected response at ?: invalid JSON: key must be a string at line 2 column 1",
         "query web01: /API/APP/APP007/GetEntitlement: HTTP 503",
     ] {
-        assert!(line.contains(part), "{part} missing from {line}");
+        assert!(failed.contains(part), "{part} missing from {failed}");
+    }
+    assert!(!failed.contains("carol"), "{failed}");
+    let api_error = line("the API answered the query with an error");
+    for part in [
+        "level=warn",
+        "target=pam",
+        "endpoint=/API/APP/APP007/GetEntitlement",
+        "query=carol",
+        "code=011805",
+        "description=\"Unable to get user group\"",
+    ] {
+        assert!(api_error.contains(part), "{part} missing from {api_error}");
     }
 }
 
