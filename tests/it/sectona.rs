@@ -524,3 +524,22 @@ async fn every_collector_of_the_demo_part_succeeds() {
     assert_entitlements(&m, "pam", &EXPECTED);
     assert_no_query_error(&m, "pam");
 }
+
+#[tokio::test]
+async fn the_simulator_wants_basic_authorization() {
+    let (pam, requests) = server(|_| {}).await;
+    let url = format!("{}{}", pam.url(), sim::PATH);
+    let body =
+        r#"{"EntitlementType":"Asset","Assettype":"Linux","AssetHost":"web01","Instance":"PROD"}"#;
+    for header in [None, Some("Bearer abc")] {
+        let mut req = crate::common::client().post(&url).body(body);
+        if let Some(h) = header {
+            req = req.header("Authorization", h);
+        }
+        let text = req.send().await.unwrap().text().await.unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["IsSuccess"], false, "{header:?}: {answer}");
+        assert_eq!(answer["LogCode"], "011651", "{header:?}: {answer}");
+    }
+    assert_eq!(requests.count(), 2);
+}
