@@ -50,14 +50,7 @@ impl Kind {
     pub fn collectors(self) -> &'static [&'static str] {
         match self {
             Kind::EnterpriseRecon => enterprise_recon::COLLECTORS,
-            Kind::ConnectSecure => &[
-                "healthcheck",
-                "cluster",
-                "active_users",
-                "leases",
-                "system",
-                "named_users",
-            ],
+            Kind::ConnectSecure => connect_secure::COLLECTORS,
             Kind::Sectona => sectona::COLLECTORS,
         }
     }
