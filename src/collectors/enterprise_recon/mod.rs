@@ -4,9 +4,7 @@
 pub mod licenses;
 pub mod risk;
 
-/// Kept at its first home for callers that still name it here.
-pub use super::basic_auth;
-use super::{CollectError, Context};
+use super::{CollectError, Context, basic_auth};
 use crate::exposition::Samples;
 
 /// The collectors of the family, in default order.
