@@ -172,30 +172,45 @@ impl IcsConfig {
 /// What the simulated gateway was asked, for tests.
 #[derive(Debug, Default)]
 struct Counters {
+    /// Sign-ins asked for (to see that collectors share one).
     realm_auth: AtomicU64,
+    /// Active-users pages asked for (to see where a listing stops).
     active_users: AtomicU64,
+    /// Active-users requests being answered now.
     active_users_in_flight: AtomicU64,
+    /// The most of them at once (to see the pages fetched concurrently).
     max_active_users_in_flight: AtomicU64,
+    /// Requests refused with 401 (to see keys expire).
     unauthorized: AtomicU64,
 }
 
 /// A running simulated gateway's state.
 #[derive(Debug)]
 pub struct IcsSim {
+    /// How it behaves.
     config: IcsConfig,
+    /// The keys it accepts and issues.
     keys: keys::Keys,
+    /// The sessions it lists.
     sessions: sessions::SessionTable,
+    /// Its fixed answers, quirks applied.
     bodies: Bodies,
+    /// What it was asked.
     counters: Counters,
 }
 
 /// The fixed bodies, with the configured quirks applied once.
 #[derive(Debug)]
 struct Bodies {
+    /// `healthcheck?status=all`.
     healthcheck: String,
+    /// `/api/v1/cluster`, `None` for a 404.
     cluster: Option<String>,
+    /// `/api/v1/system/system-information`.
     system_information: String,
+    /// `/api/v1/license/license-server-lease-information`.
     leases: String,
+    /// `/api/v1/license/named-users`.
     named_users: String,
 }
 
@@ -232,12 +247,9 @@ impl IcsSim {
             .route("/api/v1/system/healthcheck", get(healthcheck))
             .route("/api/v1/cluster", get(cluster))
             .route("/api/v1/system/active-users", get(active_users))
-            .route(
-                "/api/v1/license/license-server-lease-information",
-                get(leases),
-            )
-            .route("/api/v1/system/system-information", get(system_information))
-            .route("/api/v1/license/named-users", get(named_users))
+            .route(LEASES_PATH, get(fixed))
+            .route(SYSTEM_PATH, get(fixed))
+            .route(NAMED_USERS_PATH, get(fixed))
             .route("/api/v1/realm_auth", post(realm_auth))
             .with_state(self.clone())
     }
@@ -417,29 +429,22 @@ async fn active_users(
     json_response(200, body)
 }
 
-async fn leases(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, uri: Uri) -> Response {
-    match sim.gate(&headers, uri.path()).await {
-        Ok(()) => json_response(200, sim.bodies.leases.clone()),
-        Err(denied) => denied,
-    }
-}
+/// The endpoints that answer with a fixed body.
+const LEASES_PATH: &str = "/api/v1/license/license-server-lease-information";
+const SYSTEM_PATH: &str = "/api/v1/system/system-information";
+const NAMED_USERS_PATH: &str = "/api/v1/license/named-users";
 
-async fn system_information(
-    State(sim): State<Arc<IcsSim>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    match sim.gate(&headers, uri.path()).await {
-        Ok(()) => json_response(200, sim.bodies.system_information.clone()),
-        Err(denied) => denied,
+async fn fixed(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, uri: Uri) -> Response {
+    if let Err(denied) = sim.gate(&headers, uri.path()).await {
+        return denied;
     }
-}
-
-async fn named_users(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, uri: Uri) -> Response {
-    match sim.gate(&headers, uri.path()).await {
-        Ok(()) => json_response(200, sim.bodies.named_users.clone()),
-        Err(denied) => denied,
-    }
+    let body = match uri.path() {
+        LEASES_PATH => &sim.bodies.leases,
+        SYSTEM_PATH => &sim.bodies.system_information,
+        NAMED_USERS_PATH => &sim.bodies.named_users,
+        _ => return error(404, "No such endpoint"),
+    };
+    json_response(200, body.clone())
 }
 
 async fn realm_auth(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -59,36 +59,49 @@ static LOGIN_PERMITTED: Desc = Desc::gauge(
 /// One page, borrowing its strings from the body.
 #[derive(Debug, Deserialize)]
 struct Page<'a> {
+    /// Everything is inside `active-users`.
     #[serde(borrow, rename = "active-users")]
     active_users: Listing<'a>,
 }
 
+/// `active-users`: the records and the counts of the listing.
 #[derive(Debug, Default, Deserialize)]
 struct Listing<'a> {
+    /// `null` on a page without sessions.
     #[serde(borrow, default, rename = "active-user-records")]
     records: Option<Records<'a>>,
+    /// All sessions, whatever the page.
     #[serde(default, rename = "total-matched-record-number")]
     total: Num,
+    /// Whether users may sign in.
     #[serde(default, rename = "user-login-permission")]
     login_permitted: Flag,
+    /// True on the last page (not every release sends it).
     #[serde(default, rename = "is-last-record")]
     is_last: Flag,
 }
 
+/// `active-user-records`.
 #[derive(Debug, Default, Deserialize)]
 struct Records<'a> {
+    /// A list, or one object for a single session.
     #[serde(borrow, default, rename = "active-user-record")]
     record: OneOrMany<Record<'a>>,
 }
 
+/// One session: only the fields counted; the rest is skipped unread.
 #[derive(Debug, Default, Deserialize)]
 struct Record<'a> {
+    /// Counts the session once across overlapping pages.
     #[serde(borrow, default, rename = "session-id")]
     session_id: TextRef<'a>,
+    /// For the distinct users.
     #[serde(borrow, default, rename = "active-user-name")]
     user: TextRef<'a>,
+    /// The `realm` label.
     #[serde(borrow, default, rename = "authentication-realm")]
     realm: TextRef<'a>,
+    /// The `node` label.
     #[serde(borrow, default, rename = "login-node")]
     node: TextRef<'a>,
 }
@@ -157,7 +170,9 @@ impl PageEnd {
 /// borrowed text, so the body can be dropped.
 #[derive(Debug, Default)]
 pub struct PageDigest {
+    /// `total-matched-record-number`.
     total: Num,
+    /// `user-login-permission`.
     login_permitted: Flag,
     /// What the page says about the end of the listing.
     pub end: PageEnd,
@@ -165,6 +180,7 @@ pub struct PageDigest {
     places: IndexSet<(String, String)>,
     /// Per record with a session id: (id, user, index into `places`).
     sessions: Vec<(u64, u64, usize)>,
+    /// Records without a session id.
     without_id: u64,
 }
 

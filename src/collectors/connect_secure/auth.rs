@@ -37,9 +37,13 @@ pub struct KeyCache {
 /// What a cached key belongs to: the gateway and who signed in where.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CacheId {
+    /// The gateway's base URL (targets and probes of it share the key).
     url: String,
+    /// The auth's name.
     auth: String,
+    /// Who signed in (a reload may change it under the same name).
     username: String,
+    /// Where.
     realm: String,
 }
 
@@ -115,12 +119,17 @@ impl KeySlot {
 /// The admin credentials exchanged for a key.
 #[derive(Debug)]
 struct RealmLogin<'a> {
+    /// The cached key of this gateway and these credentials.
     slot: Arc<KeySlot>,
+    /// Admin user.
     username: &'a str,
+    /// Its password.
     password: &'a Secret,
+    /// The admin realm.
     realm: &'a str,
 }
 
+/// How the requests are authenticated.
 #[derive(Debug)]
 enum Access<'a> {
     /// A key from the configuration (kept as a secret so `Debug` hides it).
@@ -132,7 +141,9 @@ enum Access<'a> {
 /// The authenticated side of one collector's requests to a gateway.
 #[derive(Debug)]
 pub struct Gateway<'a> {
+    /// The HTTP side of the scrape.
     upstream: &'a Upstream,
+    /// The key in use.
     access: Access<'a>,
 }
 

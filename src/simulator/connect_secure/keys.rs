@@ -4,19 +4,24 @@
 
 use std::sync::{Mutex, PoisonError};
 
+/// A key realm_auth issued.
 #[derive(Debug)]
 struct Issued {
+    /// The key.
     key: String,
+    /// Requests it is still good for (`None`: any number).
     uses_left: Option<u64>,
 }
 
 /// The keys the gateway accepts.
 #[derive(Debug)]
 pub struct Keys {
+    /// API keys from the configuration, never expiring.
     fixed: Vec<String>,
     /// Uses of the n-th issued key; later keys get the last entry (none:
     /// unlimited).
     uses: Vec<u64>,
+    /// Every key issued so far.
     issued: Mutex<Vec<Issued>>,
 }
 

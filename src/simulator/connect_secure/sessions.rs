@@ -61,8 +61,11 @@ pub const PAGE_CAP: usize = 200;
 /// Pre-escaped labels and the page renderer.
 #[derive(Debug)]
 pub struct SessionTable {
+    /// The table's definition.
     sessions: Sessions,
+    /// The realms as JSON strings, escaped once.
     realms: Vec<String>,
+    /// The nodes as JSON strings, escaped once.
     nodes: Vec<String>,
 }
 
