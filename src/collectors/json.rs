@@ -336,12 +336,30 @@ pub fn decode_borrowed<'a, T: Deserialize<'a>>(
     endpoint: &'static str,
     body: &'a [u8],
 ) -> Result<T, UpstreamError> {
+    // Tracking the serde path costs an allocation per key read, a third of
+    // the time of a large page; only a failure needs it, to say where.
+    serde_json::from_slice(body).map_err(|e| explain_failure::<T>(endpoint, body, &e))
+}
+
+/// Decodes `body` again, tracking the path, to report where it fails.
+fn explain_failure<'a, T: Deserialize<'a>>(
+    endpoint: &'static str,
+    body: &'a [u8],
+    first: &serde_json::Error,
+) -> UpstreamError {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| decode_error(endpoint, body, e.path().to_string(), e.inner()))?;
-    de.end()
-        .map_err(|e| decode_error(endpoint, body, ".".to_owned(), &e))?;
-    Ok(value)
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => decode_error(endpoint, body, e.path().to_string(), e.inner()),
+        Ok(_) => {
+            let err = de.end().err();
+            decode_error(
+                endpoint,
+                body,
+                ".".to_owned(),
+                err.as_ref().unwrap_or(first),
+            )
+        }
+    }
 }
 
 fn is_syntax_error(err: &UpstreamError) -> bool {

@@ -17,11 +17,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::http::{HeaderMap, Uri, header};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 
-pub use sessions::{PAGE_CAP, Sessions, StartBase};
+pub use sessions::{PAGE_CAP, SessionTable, Sessions, StartBase};
 
 use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, write_secret};
 
@@ -126,6 +126,10 @@ pub struct IcsConfig {
     pub leases: String,
     /// Added to every answer.
     pub latency: Duration,
+    /// Render the session pages of this size (at its multiples, as a
+    /// listing asks for them) once at start and serve them from memory, so
+    /// that the simulator costs next to nothing per page when benchmarking.
+    pub prerendered_page_size: Option<usize>,
     /// Error answers.
     pub failures: Vec<Failure>,
 }
@@ -146,6 +150,7 @@ impl Default for IcsConfig {
             system_information: SYSTEM_INFORMATION_MACHINE_ID.to_owned(),
             leases: LEASES.to_owned(),
             latency: Duration::ZERO,
+            prerendered_page_size: None,
             failures: Vec::new(),
         }
     }
@@ -193,6 +198,8 @@ pub struct IcsSim {
     keys: keys::Keys,
     /// The sessions it lists.
     sessions: sessions::SessionTable,
+    /// Session pages rendered at start, if configured.
+    prerendered: sessions::Prerendered,
     /// Its fixed answers, quirks applied.
     bodies: Bodies,
     /// What it was asked.
@@ -232,9 +239,20 @@ impl IcsSim {
             leases: quirks(&config.leases),
             named_users: quirks(named_users),
         };
+        let sessions = sessions::SessionTable::new(config.sessions.clone());
+        let prerendered = match config.prerendered_page_size {
+            Some(size) => sessions::Prerendered::new(
+                &sessions,
+                size,
+                config.single_object,
+                config.string_numbers,
+            ),
+            None => sessions::Prerendered::default(),
+        };
         Arc::new(Self {
             keys: keys::Keys::new(config.api_keys.clone(), config.key_uses.clone()),
-            sessions: sessions::SessionTable::new(config.sessions.clone()),
+            sessions,
+            prerendered,
             bodies,
             counters: Counters::default(),
             config,
@@ -419,6 +437,10 @@ async fn active_users(
     let _in_flight = InFlight::enter(&sim.counters);
     if let Err(denied) = sim.gate(&headers, uri.path()).await {
         return denied;
+    }
+    if let Some(page) = sim.prerendered.get(q.number, q.start) {
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        return (json, page).into_response();
     }
     let body = sim.sessions.page(
         q.number,

@@ -7,23 +7,26 @@
 //! and overlaps are removed by session id; the listing ends on
 //! `is-last-record`, a short page, or once the listed sessions reach
 //! `total-matched-record-number`. After the first page the rest are fetched
-//! `concurrency` at a time, each page parsed as it arrives (on the blocking
-//! pool, borrowing from its body, reading only the fields used) and
+//! `concurrency` at a time, each page parsed as it arrives (in one pass
+//! over its bytes, `session_page.rs`, reading only the fields used) and
 //! dropped, so memory follows the concurrency, not the number of sessions:
 //! what is kept per session is a 64-bit fingerprint of its id (and one per
 //! distinct user).
 
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use indexmap::{IndexMap, IndexSet};
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tracing::{debug, warn};
 
-use super::{Gateway, number};
+use super::{Gateway, number, session_page};
 use crate::collectors::json::{self, Flag, Num, OneOrMany, TextRef};
 use crate::config::ActiveUsersOptions;
 use crate::exposition::{Desc, Samples};
@@ -90,20 +93,80 @@ struct Records<'a> {
 }
 
 /// One session: only the fields counted; the rest is skipped unread.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 struct Record<'a> {
     /// Counts the session once across overlapping pages.
-    #[serde(borrow, default, rename = "session-id")]
     session_id: TextRef<'a>,
     /// For the distinct users.
-    #[serde(borrow, default, rename = "active-user-name")]
     user: TextRef<'a>,
     /// The `realm` label.
-    #[serde(borrow, default, rename = "authentication-realm")]
     realm: TextRef<'a>,
     /// The `node` label.
-    #[serde(borrow, default, rename = "login-node")]
     node: TextRef<'a>,
+}
+
+/// A key of a session record. A record has two dozen keys and a page two
+/// hundred records: the keys are matched as bytes, unchecked for UTF-8
+/// (a key that matches is ASCII; the others are skipped).
+enum RecordKey {
+    SessionId,
+    User,
+    Realm,
+    Node,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RecordKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<RecordKey, E> {
+                Ok(match v {
+                    b"session-id" => RecordKey::SessionId,
+                    b"active-user-name" => RecordKey::User,
+                    b"authentication-realm" => RecordKey::Realm,
+                    b"login-node" => RecordKey::Node,
+                    _ => RecordKey::Other,
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordKey, E> {
+                self.visit_bytes(v.as_bytes())
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Record<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an active-user-record object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
+                let mut r = Record::default();
+                while let Some(key) = map.next_key::<RecordKey>()? {
+                    match key {
+                        RecordKey::SessionId => r.session_id = map.next_value()?,
+                        RecordKey::User => r.user = map.next_value()?,
+                        RecordKey::Realm => r.realm = map.next_value()?,
+                        RecordKey::Node => r.node = map.next_value()?,
+                        RecordKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A (realm, node) pair looked up without allocating.
@@ -130,6 +193,30 @@ fn fingerprint(s: &str) -> u64 {
     h.finish()
 }
 
+/// Fingerprints are hashes already: the sets take them as their own hash
+/// rather than hashing them again.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A set of fingerprints.
+type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
+
 /// The listing read so far (and, once complete, the snapshot to encode).
 #[derive(Debug, Default)]
 pub struct ActiveUsers {
@@ -140,9 +227,9 @@ pub struct ActiveUsers {
     /// Sessions listed, by (realm, node).
     pub listed: IndexMap<(String, String), u64>,
     /// Fingerprints of the session ids counted.
-    sessions: HashSet<u64>,
+    sessions: Fingerprints,
     /// Fingerprints of the user names of the sessions counted.
-    users: HashSet<u64>,
+    users: Fingerprints,
     /// Records without a session id (not counted).
     pub without_id: u64,
     /// Pages read.
@@ -166,9 +253,9 @@ impl PageEnd {
 }
 
 /// One page reduced to what the listing keeps: fingerprints, and the few
-/// (realm, node) pairs of the page. Made off the async runtime, it holds no
-/// borrowed text, so the body can be dropped.
-#[derive(Debug, Default)]
+/// (realm, node) pairs of the page. It holds no borrowed text, so the body
+/// can be dropped.
+#[derive(Debug, Default, PartialEq)]
 pub struct PageDigest {
     /// `total-matched-record-number`.
     total: Num,
@@ -184,9 +271,42 @@ pub struct PageDigest {
     without_id: u64,
 }
 
+/// Session records a page holds at most (the gateway's cap), reserved for.
+const PAGE_RECORDS: usize = 200;
+
 impl PageDigest {
-    /// Parses one page body.
+    /// Parses one page body: in one pass when it has the usual shape,
+    /// otherwise through serde, which explains a bad page.
     pub fn of(body: &[u8]) -> Result<Self, UpstreamError> {
+        match Self::read_fast(body) {
+            Some(digest) => Ok(digest),
+            None => Self::read_with_serde(body),
+        }
+    }
+
+    fn read_fast(body: &[u8]) -> Option<Self> {
+        let mut digest = PageDigest {
+            sessions: Vec::with_capacity(PAGE_RECORDS),
+            ..PageDigest::default()
+        };
+        let head = session_page::read(body, |f| {
+            digest.record(
+                f.session_id.as_deref(),
+                f.user.as_deref(),
+                f.realm.as_deref(),
+                f.node.as_deref(),
+            );
+        })?;
+        digest.total = head.total;
+        digest.login_permitted = head.login_permitted;
+        digest.end = PageEnd {
+            records: head.records,
+            is_last: head.is_last == Flag::Value(true),
+        };
+        Some(digest)
+    }
+
+    fn read_with_serde(body: &[u8]) -> Result<Self, UpstreamError> {
         let page: Page<'_> = json::decode_borrowed(ENDPOINT, body)?;
         let listing = page.active_users;
         let records = listing.records.map(|r| r.record.0).unwrap_or_default();
@@ -201,25 +321,38 @@ impl PageDigest {
             ..PageDigest::default()
         };
         for r in &records {
-            let Some(id) = r.session_id.as_str() else {
-                digest.without_id += 1;
-                continue;
-            };
-            let place = Place(
-                r.realm.as_str().unwrap_or(UNKNOWN),
-                r.node.as_str().unwrap_or(UNKNOWN),
+            digest.record(
+                r.session_id.as_str(),
+                r.user.as_str(),
+                r.realm.as_str(),
+                r.node.as_str(),
             );
-            let at = match digest.places.get_index_of(&place) {
-                Some(at) => at,
-                None => {
-                    let owned = (place.0.to_owned(), place.1.to_owned());
-                    digest.places.insert_full(owned).0
-                }
-            };
-            let user = fingerprint(r.user.as_str().unwrap_or(""));
-            digest.sessions.push((fingerprint(id), user, at));
         }
         Ok(digest)
+    }
+
+    /// Adds one session record.
+    fn record(
+        &mut self,
+        id: Option<&str>,
+        user: Option<&str>,
+        realm: Option<&str>,
+        node: Option<&str>,
+    ) {
+        let Some(id) = id else {
+            self.without_id += 1;
+            return;
+        };
+        let place = Place(realm.unwrap_or(UNKNOWN), node.unwrap_or(UNKNOWN));
+        let at = match self.places.get_index_of(&place) {
+            Some(at) => at,
+            None => {
+                let owned = (place.0.to_owned(), place.1.to_owned());
+                self.places.insert_full(owned).0
+            }
+        };
+        self.sessions
+            .push((fingerprint(id), fingerprint(user.unwrap_or("")), at));
     }
 }
 
@@ -296,15 +429,10 @@ async fn read_page(
 ) -> Result<(u64, PageDigest), UpstreamError> {
     let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
     let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
-    // A page of 200 sessions is some 200 KiB of JSON: read on the blocking
-    // pool, it holds up neither the other pages nor other scrapes.
-    let digest = tokio::task::spawn_blocking(move || PageDigest::of(&body))
-        .await
-        .map_err(|e| UpstreamError::Decode {
-            endpoint: ENDPOINT,
-            path: ".".into(),
-            reason: format!("reading the page stopped: {e}"),
-        })??;
+    // Read right here: a page takes a fraction of a millisecond, less than
+    // a trip through the blocking pool costs, and a /metrics of hundreds of
+    // gateways does not start a thread for each page in flight.
+    let digest = PageDigest::of(&body)?;
     Ok((index, digest))
 }
 
@@ -505,6 +633,145 @@ mod tests {
             err.to_string().contains("missing field `active-users`"),
             "{err}"
         );
+    }
+
+    /// Whether the fast reader, where it accepts a page, reads what serde
+    /// reads.
+    fn agree(body: &[u8]) -> bool {
+        match PageDigest::read_fast(body) {
+            Some(fast) => {
+                let slow = PageDigest::read_with_serde(body);
+                assert!(
+                    slow.as_ref().is_ok_and(|s| *s == fast),
+                    "fast {fast:?}\nserde {slow:?}\nbody {}",
+                    String::from_utf8_lossy(body)
+                );
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn simulated_pages() -> Vec<String> {
+        let table = sim::SessionTable::new(sim::Sessions {
+            count: 403,
+            users: 300,
+            realms: vec!["Users".into(), "Admin \"Users\" \\ é".into()],
+            nodes: vec!["node-a".into(), "node-b".into(), "node-c".into()],
+            ..sim::Sessions::default()
+        });
+        let mut pages = Vec::new();
+        for (single, strings) in [(false, false), (true, true), (true, false)] {
+            for start in [0, 200, 400, 600] {
+                pages.push(table.page(Some(200), Some(start), single, strings));
+            }
+        }
+        pages
+    }
+
+    #[test]
+    fn the_usual_pages_take_the_fast_path_and_read_as_serde_reads_them() {
+        let mut pages = vec![
+            sim::ACTIVE_USERS.to_owned(),
+            sim::ACTIVE_USERS_BY_NAME.to_owned(),
+        ];
+        pages.extend(simulated_pages());
+        for page in &pages {
+            assert!(agree(page.as_bytes()), "the fast reader declined {page}");
+        }
+        let digest = PageDigest::of(pages[4].as_bytes()).unwrap();
+        assert_eq!(
+            digest.end,
+            PageEnd {
+                records: 3,
+                is_last: true
+            }
+        );
+        assert_eq!(digest.places.len(), 3);
+    }
+
+    #[test]
+    fn unusual_pages_read_as_serde_reads_them() {
+        let record = |fields: &str| {
+            format!(
+                r#"{{"active-users": {{"active-user-records": {{"active-user-record": [{{{fields}}}]}}, "total-matched-record-number": 1}}}}"#
+            )
+        };
+        let accepted = [
+            record(r#""session-id": "a\u00e9\n\"b", "login-node": "n\/1", "x": {"y": [1, -2.5e+3, true, null, "\u12ab"]}"#),
+            record(r#""session-id": "s", "authentication-realm": null, "login-node": ["n"], "active-user-name": {"a": 1}"#),
+            record(r#""session-id": "s", "session-id": "t""#),
+            record(""),
+            r#" {"x": [], "active-users": {"total-matched-record-number": "12", "user-login-permission": "yes", "is-last-record": 1, "active-user-records": {"active-user-record": null}}} "#.to_owned(),
+            r#"{"active-users": {"active-user-records": null, "user-login-permission": null}}"#.to_owned(),
+            r#"{"active-users": {"active-user-records": {"other": 1, "active-user-record": {"session-id": "one"}}}}"#.to_owned(),
+            r#"{"active-users": {"active-user-records": {"active-user-record": []}, "total-matched-record-number": 0}}"#.to_owned(),
+        ];
+        for page in &accepted {
+            assert!(agree(page.as_bytes()), "the fast reader declined {page}");
+        }
+        // Shapes left to serde: each is read as serde reads it, or fails
+        // as it says.
+        let declined = [
+            record(r#""session-id": 17"#),
+            record(r#""session\u002did": "s""#),
+            r#"{"active-users": {"total-matched-record-number": {"n": 1}}}"#.to_owned(),
+            r#"{"active-users": {"active-user-records": {"active-user-record": [7]}}}"#.to_owned(),
+            r#"{"active-users": {"active-user-records": {"active-user-record": "s"}}}"#.to_owned(),
+            r#"{"active-users": {}, "active-users": {}}"#.to_owned(),
+            r#"{"active-users": {"is-last-record": true, "is-last-record": false}}"#.to_owned(),
+            r#"{"other": 1}"#.to_owned(),
+            r#"{"active-users": {}} x"#.to_owned(),
+            "{\"active-users\": {\"x\": \"a\u{1}b\"}}".to_owned(),
+            r#"{"active-users": {"x": 01}}"#.to_owned(),
+            r#"{"active-users": {"x": "\q"}}"#.to_owned(),
+            r#"[{"active-users": {}}]"#.to_owned(),
+            format!(
+                r#"{{"active-users": {{"x": {}{}}}}}"#,
+                "[".repeat(120),
+                "]".repeat(120)
+            ),
+            String::new(),
+        ];
+        for page in &declined {
+            assert!(!agree(page.as_bytes()), "the fast reader took {page}");
+            let _ = PageDigest::of(page.as_bytes());
+        }
+        let bad_utf8 = [
+            &br#"{"active-users": {"x": 1}, ""#[..],
+            b"\xff\xfe",
+            br#"": 1}"#,
+        ]
+        .concat();
+        assert!(!agree(&bad_utf8));
+        let bad_id = [
+            &br#"{"active-users": {"active-user-records": {"active-user-record": {"session-id": ""#
+                [..],
+            b"\xff",
+            br#""}}}}"#,
+        ]
+        .concat();
+        assert!(!agree(&bad_id));
+        assert!(PageDigest::of(&bad_id).is_err());
+    }
+
+    #[test]
+    fn cut_or_damaged_pages_read_as_serde_reads_them() {
+        let page = sim::ACTIVE_USERS.as_bytes();
+        for end in 0..page.len() {
+            agree(&page[..end]);
+        }
+        let small = sim::ACTIVE_USERS_BY_NAME.as_bytes();
+        let mut damaged = small.to_vec();
+        for at in 0..small.len() {
+            for b in [
+                b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b'0', b'-', b'e', b' ', 0x01, 0xff,
+            ] {
+                damaged[at] = b;
+                agree(&damaged);
+            }
+            damaged[at] = small[at];
+        }
     }
 
     #[test]

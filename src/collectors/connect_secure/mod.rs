@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod healthcheck;
 pub mod leases;
 pub mod named_users;
+mod session_page;
 pub mod system;
 
 use std::collections::HashSet;

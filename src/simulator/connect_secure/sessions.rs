@@ -1,10 +1,13 @@
 //! The simulated gateway's active sessions: a table defined by a formula
 //! (session `i` has user `i % users`, realm `i % realms`, node
 //! `(i / realms) % nodes`), rendered page by page on request in the
-//! document's record shape, so tens of thousands cost no memory.
+//! document's record shape, so tens of thousands cost no memory; or, for
+//! benchmarks, rendered once at one page size and served from memory.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use bytes::Bytes;
 
 /// Which session `start` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +196,50 @@ impl SessionTable {
     }
 }
 
+/// The pages of one page size, rendered once.
+#[derive(Debug, Default)]
+pub struct Prerendered {
+    /// The `number` they answer (0: none rendered).
+    page_size: usize,
+    /// Page `k` answers `start = k * page_size`, up to the first past the
+    /// end.
+    pages: Vec<Bytes>,
+}
+
+impl Prerendered {
+    /// Renders every page of `table` that a listing at `page_size` asks for,
+    /// with the quirks of [`SessionTable::page`].
+    pub fn new(
+        table: &SessionTable,
+        page_size: usize,
+        single_object: bool,
+        string_numbers: bool,
+    ) -> Self {
+        let page_size = page_size.max(1);
+        let pages = (0..=table.sessions.count / page_size)
+            .map(|k| {
+                let body = table.page(
+                    Some(page_size),
+                    Some(k * page_size),
+                    single_object,
+                    string_numbers,
+                );
+                Bytes::from(body)
+            })
+            .collect();
+        Self { page_size, pages }
+    }
+
+    /// The page answering `number` and `start`, if it was rendered.
+    pub fn get(&self, number: Option<usize>, start: Option<usize>) -> Option<Bytes> {
+        let start = start.unwrap_or(0);
+        if self.pages.is_empty() || number != Some(self.page_size) || start % self.page_size != 0 {
+            return None;
+        }
+        self.pages.get(start / self.page_size).cloned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +313,24 @@ mod tests {
         let t = table(450, StartBase::Zero);
         assert_eq!(ids(&t.page(Some(1000), Some(0), false, false)).len(), 200);
         assert_eq!(ids(&t.page(None, Some(400), false, false)).len(), 50);
+    }
+
+    #[test]
+    fn prerendered_pages_are_the_rendered_ones() {
+        let t = table(450, StartBase::One);
+        let p = Prerendered::new(&t, 200, true, true);
+        for start in [0, 200, 400, 600] {
+            let cached = p.get(Some(200), Some(start)).unwrap();
+            assert_eq!(
+                cached,
+                t.page(Some(200), Some(start), true, true).as_bytes()
+            );
+        }
+        assert!(p.get(Some(200), Some(800)).is_none(), "past the end");
+        assert!(p.get(Some(200), Some(201)).is_none(), "not a multiple");
+        assert!(p.get(Some(100), Some(0)).is_none(), "another page size");
+        assert!(p.get(None, Some(0)).is_none());
+        assert!(Prerendered::default().get(Some(200), Some(0)).is_none());
     }
 
     #[test]
