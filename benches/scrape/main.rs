@@ -53,6 +53,8 @@ const RENDER_SHAPE: (usize, usize, usize) = (200, 50, 10);
 const GROWTH_SCRAPES: usize = 1_000;
 const GROWTH_WARM_UP: usize = 50;
 const GROWTH_SESSIONS: usize = 2_000;
+/// Scrapes summed up in one reading of the memory check.
+const GROWTH_WINDOW: usize = 100;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -347,26 +349,33 @@ fn render_in_process() -> Result<report::Render> {
     })
 }
 
-/// Resident memory over consecutive scrapes.
+/// Resident memory over consecutive scrapes: read after every scrape, and
+/// summed up as the median of each hundred, so that the allocator's jitter
+/// from one scrape to the next does not pass for growth.
 async fn memory_growth(client: &reqwest::Client) -> Result<report::Growth> {
     let gateways = Gateways::start(GROWTH_SESSIONS, Duration::ZERO, 1)?;
     let dir = tempfile::tempdir()?;
     let targets = [("ics".to_owned(), gateways.urls[0].clone())];
     let config_path = exporter::config(dir.path(), "sessions", Some("active_users"), &targets)?;
     let exporter = Exporter::start(&config_path)?;
-    let mut resident = Vec::new();
+    let mut resident = Vec::with_capacity(GROWTH_SCRAPES);
     for n in 1..=GROWTH_WARM_UP + GROWTH_SCRAPES {
         let (_, body) = exporter.get(client, "/probe?target=ics").await?;
         if exporter::sum(&body, "ics_active_sessions_listed") != GROWTH_SESSIONS as f64 {
             return Err(format!("scrape {n} did not list every session:\n{body}").into());
         }
-        let after_warm_up = n.checked_sub(GROWTH_WARM_UP);
-        if let Some(done) = after_warm_up.filter(|d| d % (GROWTH_SCRAPES / 4) == 0) {
-            resident.push((done, exporter.memory()?.resident));
+        if n > GROWTH_WARM_UP {
+            resident.push(exporter.memory()?.resident as f64);
         }
     }
+    let windows = resident
+        .chunks(GROWTH_WINDOW)
+        .enumerate()
+        .map(|(i, w)| ((i + 1) * GROWTH_WINDOW, measure::median(w) as u64))
+        .collect();
     Ok(report::Growth {
         sessions: GROWTH_SESSIONS,
-        resident,
+        scrapes: GROWTH_SCRAPES,
+        windows,
     })
 }

@@ -165,13 +165,15 @@ pub struct Render {
 pub struct Growth {
     /// Sessions listed per scrape.
     pub sessions: usize,
-    /// (scrapes after the warm-up, resident bytes).
-    pub resident: Vec<(usize, u64)>,
+    /// Scrapes after the warm-up.
+    pub scrapes: usize,
+    /// (scrapes so far, median resident bytes over the last window).
+    pub windows: Vec<(usize, u64)>,
 }
 
 impl Growth {
     fn grown(&self) -> i64 {
-        match (self.resident.first(), self.resident.last()) {
+        match (self.windows.first(), self.windows.last()) {
             (Some(&(_, first)), Some(&(_, last))) => last as i64 - first as i64,
             _ => 0,
         }
@@ -327,14 +329,14 @@ impl Figures {
         );
         let g = &self.growth;
         let readings: Vec<String> = g
-            .resident
+            .windows
             .iter()
-            .map(|(n, rss)| format!("{n}: {:.2} MiB", mib(*rss)))
+            .map(|(n, rss)| format!("{n}: {:.2}", mib(*rss)))
             .collect();
         let _ = writeln!(
             out,
-            "\nResident memory over {} consecutive scrapes of {} sessions (after a warm-up; scrapes so far: RSS): {}\n",
-            g.resident.last().map_or(0, |r| r.0),
+            "\nResident memory (MiB) over {} consecutive scrapes of {} sessions after a warm-up, median of each hundred (scrapes so far: RSS): {}\n",
+            g.scrapes,
             g.sessions,
             readings.join(", ")
         );
@@ -413,9 +415,9 @@ impl Figures {
         let grown = self.growth.grown();
         goals.push(Goal {
             what: format!(
-                "resident memory grows <= {:.0} MiB over {} scrapes",
+                "resident memory grows <= {:.0} MiB over {} scrapes (first to last hundred)",
                 mib(GOAL_GROWTH),
-                self.growth.resident.last().map_or(0, |r| r.0)
+                self.growth.scrapes
             ),
             measured: format!("{:+.2} MiB", grown as f64 / (1024.0 * 1024.0)),
             pass: grown <= GOAL_GROWTH as i64,

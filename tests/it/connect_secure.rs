@@ -234,6 +234,22 @@ async fn a_gateway_that_ignores_start_cannot_keep_the_listing_going() {
 }
 
 #[tokio::test]
+async fn pre_rendered_pages_list_as_rendered_ones() {
+    // The benchmark's gateways serve pages rendered once at start.
+    for start in [ics::StartBase::Zero, ics::StartBase::One] {
+        let cfg = ics::IcsConfig {
+            prerendered_page_size: Some(200),
+            single_object: true,
+            ..ics::IcsConfig::default()
+        };
+        let l = Listing::read(cfg, sessions(1201, start, true), 4).await;
+        assert_all_succeeded(&l.metrics, "vpn");
+        assert_eq!(l.listed_sum(), 1201, "start {start:?}: {}", l.metrics);
+        assert_eq!(l.listed, l.sim.sessions_by_realm_and_node());
+    }
+}
+
+#[tokio::test]
 async fn pages_after_the_first_are_in_flight_together() {
     let cfg = ics::IcsConfig {
         latency: Duration::from_millis(30),

@@ -233,7 +233,10 @@ impl Prerendered {
     /// The page answering `number` and `start`, if it was rendered.
     pub fn get(&self, number: Option<usize>, start: Option<usize>) -> Option<Bytes> {
         let start = start.unwrap_or(0);
-        if self.pages.is_empty() || number != Some(self.page_size) || start % self.page_size != 0 {
+        if self.pages.is_empty()
+            || number != Some(self.page_size)
+            || !start.is_multiple_of(self.page_size)
+        {
             return None;
         }
         self.pages.get(start / self.page_size).cloned()
