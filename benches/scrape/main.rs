@@ -51,10 +51,12 @@ const RENDER_SHAPE: (usize, usize, usize) = (200, 50, 10);
 /// Consecutive scrapes of the memory check, after its warm-up, and the
 /// sessions listed by each.
 const GROWTH_SCRAPES: usize = 1_000;
-const GROWTH_WARM_UP: usize = 50;
+const GROWTH_WARM_UP: usize = 200;
 const GROWTH_SESSIONS: usize = 2_000;
 /// Scrapes summed up in one reading of the memory check.
 const GROWTH_WINDOW: usize = 100;
+/// Readings compared at either end of the memory check.
+const GROWTH_ENDS: usize = 3;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -373,9 +375,12 @@ async fn memory_growth(client: &reqwest::Client) -> Result<report::Growth> {
         .enumerate()
         .map(|(i, w)| ((i + 1) * GROWTH_WINDOW, measure::median(w) as u64))
         .collect();
+    let ends = GROWTH_ENDS * GROWTH_WINDOW;
     Ok(report::Growth {
         sessions: GROWTH_SESSIONS,
         scrapes: GROWTH_SCRAPES,
         windows,
+        first: measure::median(&resident[..ends]) as u64,
+        last: measure::median(&resident[resident.len() - ends..]) as u64,
     })
 }
