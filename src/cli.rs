@@ -81,6 +81,13 @@ pub struct Flags {
     /// generated configuration (ignores --config.file).
     #[arg(long = "demo")]
     pub demo: bool,
+
+    /// Threads of the async runtime. Scrapes mostly wait on the appliances:
+    /// one thread costs the least CPU and answers soonest (as node_exporter's
+    /// --runtime.gomaxprocs=1); raise it for a /metrics of many hundreds of
+    /// appliances.
+    #[arg(long = "runtime.worker-threads", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
+    pub worker_threads: u16,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -101,6 +108,7 @@ mod tests {
         assert_eq!(f.log_level, LogLevel::Info);
         assert_eq!(f.log_format, LogFormat::Logfmt);
         assert!(!f.demo && !f.config_check);
+        assert_eq!(f.worker_threads, 1);
     }
 
     #[test]
@@ -112,6 +120,15 @@ mod tests {
             "[::1]:2",
         ]);
         assert_eq!(f.listen_addresses, vec!["127.0.0.1:1", "[::1]:2"]);
+    }
+
+    #[test]
+    fn worker_threads_are_at_least_one() {
+        let f = Flags::parse_from(["appliance_exporter", "--runtime.worker-threads=4"]);
+        assert_eq!(f.worker_threads, 4);
+        assert!(
+            Flags::try_parse_from(["appliance_exporter", "--runtime.worker-threads=0"]).is_err()
+        );
     }
 
     #[test]

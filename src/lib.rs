@@ -52,6 +52,7 @@ pub fn run(flags: Flags) -> ExitCode {
         };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(flags.worker_threads))
         .enable_all()
         .build()
     {
