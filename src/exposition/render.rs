@@ -131,7 +131,11 @@ pub fn render(
 }
 
 /// Renders one buffer, labelled with `target` (used by tests and tools).
-pub fn render_samples(target: Option<&str>, samples: Samples, format: Format) -> Result<String, RenderError> {
+pub fn render_samples(
+    target: Option<&str>,
+    samples: Samples,
+    format: Format,
+) -> Result<String, RenderError> {
     let block = Block {
         target: target.map(str::to_owned),
         samples,

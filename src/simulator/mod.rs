@@ -103,7 +103,8 @@ pub struct DemoPart {
 pub fn write_secret(dir: &Path, name: &str, value: &str) -> Result<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = dir.join(name);
-    std::fs::write(&path, format!("{value}\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, format!("{value}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
     Ok(path)
