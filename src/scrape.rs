@@ -104,26 +104,62 @@ pub async fn scrape_target(
         }
     });
     let results = futures::future::join_all(runs).await;
+    let runs = results
+        .into_iter()
+        .map(|(name, result, duration)| (name, result.ok(), duration))
+        .collect();
+    let report = assemble(target, budget, runs, upstream.answered());
+    debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
+    TargetReport {
+        duration: started.elapsed(),
+        ..report
+    }
+}
 
+/// The report of a scrape that could not wait for the collection of its
+/// target already in flight (its own budget was shorter): every collector
+/// is reported failed for lack of time, and nothing is logged twice.
+pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
+    let runs = target
+        .module
+        .collectors
+        .iter()
+        .map(|&name| (name, None, budget))
+        .collect();
+    assemble(target, budget, runs, false)
+}
+
+/// How each collector ended (`None`: still running at the deadline).
+type Runs = Vec<(
+    &'static str,
+    Option<Result<Samples, CollectError>>,
+    Duration,
+)>;
+
+/// Turns the collectors' outcomes into the target's report, logging each
+/// failure once.
+fn assemble(target: &ScrapeTarget, budget: Duration, runs: Runs, answered: bool) -> TargetReport {
     let mut samples = Samples::new();
-    let mut outcomes = Vec::with_capacity(results.len());
+    let mut outcomes = Vec::with_capacity(runs.len());
     let mut credentials_refused = false;
     let mut per_collector = Samples::new();
-    for (name, result, duration) in results {
+    let mut longest = Duration::ZERO;
+    for (name, result, duration) in runs {
+        longest = longest.max(duration);
         let error = match result {
-            Ok(Ok(collected)) => {
+            Some(Ok(collected)) => {
                 for w in &collected.warnings {
                     warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
                 }
                 samples.append(collected);
                 None
             }
-            Ok(Err(err)) => {
+            Some(Err(err)) => {
                 credentials_refused |= err.is_auth();
                 log_failure(&target.label, name, &err);
                 Some(err.to_string())
             }
-            Err(_elapsed) => {
+            None => {
                 let reason = format!(
                     "did not finish within the scrape budget of {}",
                     humantime::format_duration(round_ms(budget))
@@ -144,13 +180,12 @@ pub async fn scrape_target(
             duration,
         });
     }
-    let up = upstream.answered() && !credentials_refused;
+    let up = answered && !credentials_refused;
     let mut block = Samples::new();
     block.push_plain(target.module.kind.up_desc(), up);
     block.append(per_collector);
     block.append(samples);
     block.warnings.clear();
-    debug!(target = %target.label, up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
         block: Arc::new(Block {
             target: Some(target.label.clone()),
@@ -159,7 +194,7 @@ pub async fn scrape_target(
         outcomes,
         up,
         finished: SystemTime::now(),
-        duration: started.elapsed(),
+        duration: longest,
     }
 }
 
