@@ -249,12 +249,18 @@ impl App {
         let (report, age) = match self.collections.recent(&key) {
             Some(recent) => recent,
             None => {
-                let collection = self.join_or_start(key, target, budget);
-                // A scraper with a shorter budget than the collection's
-                // leaves in time; the collection goes on for the others.
-                let report = tokio::time::timeout(budget, collection)
-                    .await
-                    .unwrap_or_else(|_| Arc::new(scrape::out_of_time(target, budget)));
+                let own_deadline = Instant::now() + budget;
+                let (deadline, collection) = self.join_or_start(key, target, own_deadline);
+                // The collection ends by its own deadline. A scraper with a
+                // shorter budget leaves in time; the collection goes on for
+                // the others.
+                let report = if own_deadline >= deadline {
+                    collection.await
+                } else {
+                    tokio::time::timeout_at(own_deadline, collection)
+                        .await
+                        .unwrap_or_else(|_| Arc::new(scrape::out_of_time(target, budget)))
+                };
                 (report, Duration::ZERO)
             }
         };
@@ -269,23 +275,26 @@ impl App {
         served
     }
 
+    /// The collection of `key` in flight, or a new one ending by
+    /// `deadline`; with the deadline of the one returned.
     fn join_or_start(
         &self,
         key: CollectionKey,
         target: &ScrapeTarget,
-        budget: Duration,
-    ) -> Collection {
+        deadline: Instant,
+    ) -> (Instant, Collection) {
         let mut in_flight = self
             .collections
             .in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // A finished collection still listed (its task died) is replaced.
-        if let Some(c) = in_flight.get(&key)
+        if let Some((deadline, c)) = in_flight.get(&key)
             && c.peek().is_none()
         {
-            return c.clone();
+            return (*deadline, c.clone());
         }
+        let budget = deadline.saturating_duration_since(Instant::now());
         let task = {
             let (target, key) = (target.clone(), key.clone());
             let shared = self.shared.clone();
@@ -305,8 +314,8 @@ impl App {
         }
         .boxed()
         .shared();
-        in_flight.insert(key, collection.clone());
-        collection
+        in_flight.insert(key, (deadline, collection.clone()));
+        (deadline, collection)
     }
 
     fn remember(&self, label: &str, report: &TargetReport) {
@@ -405,7 +414,8 @@ type Collection = SharedFuture<BoxFuture<'static, Arc<TargetReport>>>;
 /// Collections in flight, and recent reports kept for `min_interval`.
 #[derive(Default)]
 struct Collections {
-    in_flight: Mutex<HashMap<CollectionKey, Collection>>,
+    /// Each with the deadline it ends by.
+    in_flight: Mutex<HashMap<CollectionKey, (Instant, Collection)>>,
     /// Report and until when it may be served again.
     recent: Mutex<HashMap<CollectionKey, (Arc<TargetReport>, Instant)>>,
 }

@@ -108,7 +108,7 @@ pub async fn scrape_target(
         .into_iter()
         .map(|(name, result, duration)| (name, result.ok(), duration))
         .collect();
-    let report = assemble(target, budget, runs, upstream.answered());
+    let report = assemble(target, budget, runs, upstream.answered(), true);
     debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
         duration: started.elapsed(),
@@ -118,7 +118,8 @@ pub async fn scrape_target(
 
 /// The report of a scrape that could not wait for the collection of its
 /// target already in flight (its own budget was shorter): every collector
-/// is reported failed for lack of time, and nothing is logged twice.
+/// is reported failed for lack of time. Nothing is logged: the collection
+/// itself logs what went wrong.
 pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
     let runs = target
         .module
@@ -126,7 +127,7 @@ pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
         .iter()
         .map(|&name| (name, None, budget))
         .collect();
-    assemble(target, budget, runs, false)
+    assemble(target, budget, runs, false, false)
 }
 
 /// How each collector ended (`None`: still running at the deadline).
@@ -137,8 +138,14 @@ type Runs = Vec<(
 )>;
 
 /// Turns the collectors' outcomes into the target's report, logging each
-/// failure once.
-fn assemble(target: &ScrapeTarget, budget: Duration, runs: Runs, answered: bool) -> TargetReport {
+/// failure when `log` is set.
+fn assemble(
+    target: &ScrapeTarget,
+    budget: Duration,
+    runs: Runs,
+    answered: bool,
+    log: bool,
+) -> TargetReport {
     let mut samples = Samples::new();
     let mut outcomes = Vec::with_capacity(runs.len());
     let mut credentials_refused = false;
@@ -148,7 +155,7 @@ fn assemble(target: &ScrapeTarget, budget: Duration, runs: Runs, answered: bool)
         longest = longest.max(duration);
         let error = match result {
             Some(Ok(collected)) => {
-                for w in &collected.warnings {
+                for w in collected.warnings.iter().filter(|_| log) {
                     warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
                 }
                 samples.append(collected);
@@ -156,7 +163,9 @@ fn assemble(target: &ScrapeTarget, budget: Duration, runs: Runs, answered: bool)
             }
             Some(Err(err)) => {
                 credentials_refused |= err.is_auth();
-                log_failure(&target.label, name, &err);
+                if log {
+                    log_failure(&target.label, name, &err);
+                }
                 Some(err.to_string())
             }
             None => {
@@ -164,7 +173,9 @@ fn assemble(target: &ScrapeTarget, budget: Duration, runs: Runs, answered: bool)
                     "did not finish within the scrape budget of {}",
                     humantime::format_duration(round_ms(budget))
                 );
-                warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
+                if log {
+                    warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
+                }
                 Some(reason)
             }
         };

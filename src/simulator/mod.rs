@@ -4,6 +4,7 @@
 
 pub mod connect_secure;
 pub mod enterprise_recon;
+pub mod faults;
 pub mod sectona;
 
 use std::net::SocketAddr;
@@ -20,6 +21,8 @@ use tokio::task::JoinHandle;
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Whether it serves HTTPS.
+    tls: bool,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -27,7 +30,8 @@ pub struct Running {
 impl Running {
     /// Its base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -54,6 +58,35 @@ pub async fn start(router: Router) -> std::io::Result<Running> {
     });
     Ok(Running {
         addr,
+        tls: false,
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// Serves `router` over HTTPS on `127.0.0.1:0` with the given certificate
+/// chain and key (PEM), e.g. one signed by a CA the exporter does not
+/// trust.
+pub async fn start_tls(router: Router, cert_pem: &str, key_pem: &str) -> std::io::Result<Running> {
+    let config =
+        crate::webconfig::tls::fixed_server_config(cert_pem.as_bytes(), key_pem.as_bytes())
+            .map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let transport = crate::server::listen::Transport {
+        tls: Some(config),
+        http2: false,
+    };
+    let task = tokio::spawn(async move {
+        let _ = crate::server::listen::serve_router(listener, router, transport, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok(Running {
+        addr,
+        tls: true,
         stop: Some(stop),
         task,
     })
