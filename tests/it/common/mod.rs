@@ -229,32 +229,9 @@ pub struct Binary {
 
 impl Binary {
     /// Runs `appliance_exporter` with `args` plus a loopback listen address,
-    /// and waits until it listens.
+    /// and waits until it listens (as its log says).
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
-        cmd.args(args)
-            .arg("--web.listen-address=127.0.0.1:0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.split("address=").nth(1) {
-                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
-                }
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
+        let (child, log, rx) = Self::spawn(args, "127.0.0.1:0", envs);
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| {
@@ -268,6 +245,65 @@ impl Binary {
             url: format!("http://{addr}"),
             stderr: log,
         }
+    }
+
+    /// Like `start`, on a free port picked beforehand and waited for by
+    /// connecting, for log levels that do not show the listen address.
+    pub fn start_on_free_port(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let (child, log, _) = Self::spawn(args, &addr.to_string(), envs);
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                std::time::Instant::now() < until,
+                "the exporter did not start listening: {}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("http://{addr}"),
+            stderr: log,
+        }
+    }
+
+    fn spawn(
+        args: &[&str],
+        listen: &str,
+        envs: &[(&str, &str)],
+    ) -> (Child, Arc<Mutex<String>>, std::sync::mpsc::Receiver<String>) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
+        cmd.args(args)
+            .arg(format!("--web.listen-address={listen}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                // logfmt `address=A` or JSON `"address":"A"`.
+                if let Some(addr) = line.split("address=").nth(1) {
+                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+                } else if let Some(addr) = line.split("\"address\":\"").nth(1) {
+                    let _ = tx.send(addr.split('"').next().unwrap_or("").to_owned());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        (child, log, rx)
     }
 
     pub fn log(&self) -> String {
