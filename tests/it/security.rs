@@ -857,3 +857,44 @@ fn debug_of_a_tls_web_config_shows_no_key() {
     }
     assert!(Path::new(&work.path().join("server.key")).exists());
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_host_does_not_carry_the_credentials() {
+    use axum::http::HeaderMap;
+    use axum::response::{IntoResponse, Redirect};
+    let seen: Arc<std::sync::Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let elsewhere = simulator::start(axum::Router::new().route(
+        "/v1/licenses",
+        axum::routing::get(move |headers: HeaderMap| {
+            let record = record.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                record.lock().unwrap().push(auth);
+                simulator::json_response(401, r#"{"message": "Unauthorized."}"#)
+            }
+        }),
+    ))
+    .await
+    .unwrap();
+    let target = format!("{}/v1/licenses", elsewhere.url());
+    let redirecting = simulator::start(axum::Router::new().route(
+        "/v1/licenses",
+        axum::routing::get(move || {
+            let target = target.clone();
+            async move { Redirect::temporary(&target).into_response() }
+        }),
+    ))
+    .await
+    .unwrap();
+    let work = Workdir::new();
+    let yaml = exporter_yaml(&work, &redirecting.url());
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(0.0), "{m}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "the redirect was followed");
+    assert_eq!(seen[0], None, "credentials were sent to another host");
+}
