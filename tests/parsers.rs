@@ -259,7 +259,7 @@ fn swap_nth(v: &mut Value, mut n: usize, with: u8) -> usize {
         let old = std::mem::take(v);
         *v = match with % 7 {
             0 => Value::Null,
-            1 => Value::Bool(with % 2 == 0),
+            1 => Value::Bool(with.is_multiple_of(2)),
             2 => Value::from(-1.5e300),
             3 => Value::String(old.to_string()),
             4 => Value::Array(vec![old]),
