@@ -11,6 +11,7 @@ use serde::de::{
     self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 
+use crate::exposition::Samples;
 use crate::upstream::UpstreamError;
 
 /// A field that should hold a number, sent as a JSON number or a numeric
@@ -53,13 +54,14 @@ pub enum Flag {
 }
 
 impl Num {
-    /// The value, or `None` with a warning pushed for an invalid one.
-    pub fn get(&self, warn: &mut impl FnMut(String)) -> Option<f64> {
+    /// The value; an invalid one is dropped with a warning naming the
+    /// endpoint and field, so only its series goes missing.
+    pub fn read(&self, s: &mut Samples, endpoint: &'static str, field: &str) -> Option<f64> {
         match self {
             Num::Value(v) => Some(*v),
             Num::Missing => None,
             Num::Invalid(why) => {
-                warn(why.clone());
+                s.warn(endpoint, field, why.clone());
                 None
             }
         }
