@@ -153,20 +153,15 @@ fn assemble(
     let mut longest = Duration::ZERO;
     for (name, result, duration) in runs {
         longest = longest.max(duration);
-        let error = match result {
-            Some(Ok(collected)) => {
-                for w in collected.warnings.iter().filter(|_| log) {
-                    warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
-                }
-                samples.append(collected);
-                None
-            }
-            Some(Err(err)) => {
+        let (collected, error) = match result {
+            Some(Ok(collected)) => (collected, None),
+            Some(Err(mut err)) => {
                 credentials_refused |= err.is_auth();
                 if log {
                     log_failure(&target.label, name, &err);
                 }
-                Some(err.to_string())
+                // A partly failed collector still emits what worked.
+                (err.take_samples(), Some(err.to_string()))
             }
             None => {
                 let reason = format!(
@@ -176,9 +171,13 @@ fn assemble(
                 if log {
                     warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
                 }
-                Some(reason)
+                (Samples::new(), Some(reason))
             }
         };
+        for w in collected.warnings.iter().filter(|_| log) {
+            warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
+        }
+        samples.append(collected);
         per_collector.push(&COLLECTOR_SUCCESS, &[("collector", name)], error.is_none());
         per_collector.push(
             &COLLECTOR_DURATION,

@@ -11,11 +11,17 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use appliance_exporter::collectors::connect_secure::{
+    active_users, cluster, healthcheck, leases, named_users, system,
+};
 use appliance_exporter::collectors::enterprise_recon::{licenses, risk};
 use appliance_exporter::collectors::json;
-use appliance_exporter::config::LicensesOptions;
+use appliance_exporter::collectors::sectona::entitlements;
+use appliance_exporter::config::{
+    EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions,
+};
 use appliance_exporter::exposition::{Format, Samples, render_samples};
-use appliance_exporter::simulator::enterprise_recon as er2;
+use appliance_exporter::simulator::{connect_secure as ics, enterprise_recon as er2, sectona};
 use appliance_exporter::upstream::Reply;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -118,6 +124,79 @@ fn er2_risk(body: &[u8]) {
     }));
 }
 
+fn ics_healthcheck(body: &[u8]) {
+    if let Ok(h) = json::decode::<healthcheck::Healthcheck>(healthcheck::ENDPOINT, body) {
+        render(healthcheck::encode(&h));
+    }
+}
+
+fn ics_cluster(body: &[u8]) {
+    if let Ok(c) = json::decode::<cluster::ClusterStatus>(cluster::ENDPOINT, body) {
+        render(cluster::encode(&cluster::Cluster::Clustered(c)));
+    }
+}
+
+fn ics_active_users(body: &[u8]) {
+    // Two pages of the same body: the second deduplicates against the first.
+    let mut a = active_users::ActiveUsers::default();
+    let _ = a.absorb(body);
+    let _ = a.absorb(body);
+    render(active_users::encode(&a));
+}
+
+fn ics_leases(body: &[u8]) {
+    if let Ok(l) = json::decode::<leases::LeaseInformation>(leases::ENDPOINT, body) {
+        let options = LeasesOptions {
+            capacity: [("Concurrent Users".to_owned(), 100)].into(),
+        };
+        render(leases::encode(&l, &options));
+    }
+}
+
+fn ics_system(body: &[u8]) {
+    if let Ok(i) = json::decode::<system::SystemInformation>(system::ENDPOINT, body) {
+        render(system::encode(&i));
+    }
+}
+
+fn ics_named_users(body: &[u8]) {
+    if let Ok(n) = json::decode::<named_users::NamedUsers>(named_users::ENDPOINT, body) {
+        render(named_users::encode(&n));
+    }
+}
+
+fn sectona_entitlements(body: &[u8]) {
+    let query = EntitlementQuery {
+        name: "q".into(),
+        entitlement_type: EntitlementType::User,
+        asset_type: None,
+        asset_host: None,
+        db_instance: None,
+        account_name: None,
+        account_type: None,
+        username: Some("alice".into()),
+        authentication_type: Some("AD".into()),
+        directory_store: Some("corp".into()),
+    };
+    let mut results = Vec::new();
+    for status in [reqwest::StatusCode::OK, reqwest::StatusCode::BAD_REQUEST] {
+        let (version, outcome) = entitlements::interpret(Reply {
+            endpoint: entitlements::ENDPOINT,
+            status,
+            body: bytes::Bytes::copy_from_slice(body),
+        });
+        results.push(entitlements::QueryResult {
+            query: &query,
+            version,
+            outcome,
+        });
+    }
+    for r in &results {
+        let _ = entitlements::failure(r);
+    }
+    render(entitlements::encode(&entitlements::Snapshot { results }));
+}
+
 fn error_bodies(body: &[u8]) {
     // The message goes into a log line: it is clipped to 300 characters.
     if let Some(m) = json::error_message(body) {
@@ -140,6 +219,44 @@ const PARSERS: &[(&str, Parser, &[&str])] = &[
         "er2 risk",
         er2_risk,
         &[er2::RISK_LEVELS, er2::RISK_PROFILES, er2::DATATYPE_RULES],
+    ),
+    (
+        "ics healthcheck",
+        ics_healthcheck,
+        &[
+            ics::HEALTHCHECK,
+            ics::HEALTHCHECK_STATUS_ALL,
+            ics::HEALTHCHECK_SBR,
+        ],
+    ),
+    (
+        "ics cluster",
+        ics_cluster,
+        &[ics::CLUSTER_ACTIVE_ACTIVE, ics::CLUSTER_ACTIVE_PASSIVE],
+    ),
+    (
+        "ics active users",
+        ics_active_users,
+        &[ics::ACTIVE_USERS, ics::ACTIVE_USERS_BY_NAME],
+    ),
+    ("ics leases", ics_leases, &[ics::LEASES]),
+    (
+        "ics system",
+        ics_system,
+        &[ics::SYSTEM_INFORMATION, ics::SYSTEM_INFORMATION_MACHINE_ID],
+    ),
+    (
+        "ics named users",
+        ics_named_users,
+        &[
+            ics::NAMED_USERS_INDEPENDENT,
+            ics::NAMED_USERS_LICENSE_SERVER,
+        ],
+    ),
+    (
+        "sectona entitlements",
+        sectona_entitlements,
+        &[sectona::GET_ENTITLEMENT_SAMPLE],
     ),
     (
         "error bodies",

@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{
-    DemoPart, Running, basic_credentials, json_response, serve_for_demo, unix_now, write_secret,
+    DemoPart, Running, basic_credentials, json_response, json_response_compressible,
+    serve_for_demo, unix_now, write_secret,
 };
 
 /// The document's sample of the legacy target licensing model.
@@ -135,7 +136,7 @@ async fn licenses_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Re
     if let Some(denied) = refused(&sim, &headers) {
         return denied;
     }
-    json_response(200, sim.licenses.clone())
+    json_response_compressible(&headers, 200, sim.licenses.clone())
 }
 
 fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
@@ -145,7 +146,7 @@ fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
     if !sim.config.risk_available {
         return json_response(403, PRO_EDITION_REQUIRED);
     }
-    json_response(200, body)
+    json_response_compressible(headers, 200, body)
 }
 
 async fn risk_levels(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {

@@ -221,7 +221,8 @@ async fn wrong_credentials_set_up_to_zero_and_the_exporter_keeps_serving() {
         );
         assert!(
             value(&m, "appliance_exporter_upstream_requests_total{target=\"er2\",endpoint=\"/v1/licenses\",code=\"401\"}")
-                .is_some()
+                .is_some_and(|n| n >= 1.0),
+            "{m}"
         );
         assert!(
             series(&m, "er2_license_info{target=\"er2\"").is_empty(),

@@ -247,3 +247,68 @@ async fn scrape_timeout_header_bounds_the_scrape() {
         a.body
     );
 }
+
+#[tokio::test]
+async fn gzip_answers_are_decompressed_and_capped_after_decompression() {
+    use axum::routing::get;
+    // A licences answer the appliance compressed; decompressed it is larger
+    // than the module's 1 KiB cap only when padded.
+    let padded = format!(
+        "{{\"state\": \"licensed\", \"expires\": 1, \"company\": \"{}\"}}",
+        "x".repeat(4096)
+    );
+    let small = appliance_exporter::simulator::enterprise_recon::LICENSES_NON_SITEWIDE.to_owned();
+    let router =
+        axum::Router::new()
+            .route(
+                "/small/v1/licenses",
+                get(move |h: axum::http::HeaderMap| {
+                    let body = small.clone();
+                    async move {
+                        appliance_exporter::simulator::json_response_compressible(&h, 200, body)
+                    }
+                }),
+            )
+            .route(
+                "/big/v1/licenses",
+                get(move |h: axum::http::HeaderMap| {
+                    let body = padded.clone();
+                    async move {
+                        appliance_exporter::simulator::json_response_compressible(&h, 200, body)
+                    }
+                }),
+            );
+    let appliance = simulator::start(router).await.unwrap();
+    let work = Workdir::new();
+    let pw = work.write("pw", "pw\n");
+    let yaml = format!(
+        "auths:\n  a: {{username: u, password_file: {}}}\n\
+         modules:\n  er2: {{kind: enterprise_recon, auth: a, collectors: [licenses], max_response_size: 2KiB}}\n\
+         targets:\n  - {{name: small, url: \"{u}/small\", module: er2}}\n  - {{name: big, url: \"{u}/big\", module: er2}}\n",
+        pw.display(),
+        u = appliance.url()
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_collector_success{target=\"small\",collector=\"licenses\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(&m, "er2_license_expiry_timestamp_seconds{target=\"small\"}"),
+        Some(1_632_378_566.0)
+    );
+    // 4 KiB of text compresses to a few bytes, but the cap counts what is decompressed.
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_collector_success{target=\"big\",collector=\"licenses\"}"
+        ),
+        Some(0.0),
+        "{m}"
+    );
+}
