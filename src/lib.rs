@@ -157,24 +157,16 @@ async fn serve(flags: Flags) -> ExitCode {
 /// `--config.check`: the configuration and, when given, the web
 /// configuration; a summary of each, never a secret.
 fn check_configuration(flags: &Flags) -> ExitCode {
-    let mut ok = true;
-    match Config::load(&flags.config_file) {
-        Ok(config) => {
-            print!("{}", config.summary());
-            for w in &config.warnings {
-                println!("warning: {w}");
-            }
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ok = false;
-        }
-    }
+    let mut checks = vec![Config::load(&flags.config_file).map(|c| (c.summary(), c.warnings))];
     if let Some(path) = &flags.web_config_file {
-        match WebConfig::load(path) {
-            Ok(web) => {
-                println!("{}", web.summary());
-                for w in &web.warnings {
+        checks.push(WebConfig::load(path).map(|w| (format!("{}\n", w.summary()), w.warnings)));
+    }
+    let mut ok = true;
+    for check in checks {
+        match check {
+            Ok((summary, warnings)) => {
+                print!("{summary}");
+                for w in &warnings {
                     println!("warning: {w}");
                 }
             }

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::http::HeaderMap;
-use base64::Engine as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -94,17 +93,8 @@ pub async fn start_tls(router: Router, cert_pem: &str, key_pem: &str) -> std::io
 
 /// The user and password of a basic `Authorization` header.
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    let value = headers.get(axum::http::header::AUTHORIZATION)?;
+    crate::webconfig::parse_basic(value.as_bytes())
 }
 
 /// A JSON response with the given status.

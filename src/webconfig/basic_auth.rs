@@ -166,7 +166,7 @@ fn check_hash(hash: &str) -> Result<(), String> {
 }
 
 /// User and password of a `Basic` authorization header value.
-fn parse_basic(value: &[u8]) -> Option<(String, String)> {
+pub fn parse_basic(value: &[u8]) -> Option<(String, String)> {
     let text = std::str::from_utf8(value).ok()?;
     let (scheme, encoded) = text.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

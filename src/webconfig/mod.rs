@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderName, HeaderValue};
 
-pub use basic_auth::Users;
+pub use basic_auth::{Users, parse_basic};
 
 use crate::config::ConfigError;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Ca, Exporter, Logs, Workdir, value};
+use crate::common::{Ca, Exporter, Logs, Workdir, er2_config, er2_simulator, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "fault-suite-password";
@@ -34,17 +34,18 @@ struct Bench {
 /// simulator); `module_extra`: more module settings.
 async fn bench(faulty_url: Option<String>, module_extra: &str) -> Bench {
     let faults = Faults::new();
-    let faulty = simulator::start(faults.wrap(er2_router())).await.unwrap();
-    let healthy = simulator::start(er2_router()).await.unwrap();
+    let model = er2::LicenseModel::NonSitewide;
+    let faulty = er2_simulator(model, USER, PASSWORD, Some(&faults)).await;
+    let healthy = er2_simulator(model, USER, PASSWORD, None).await;
     let work = Workdir::new();
     let secret = work.write("er2.pass", PASSWORD);
     let faulty_url = faulty_url.unwrap_or_else(|| faulty.url());
-    let yaml = format!(
-        "auths:\n  er2_api: {{username: {USER}, password_file: {}}}\n\
-         modules:\n  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 5s\n{module_extra}\
-         targets:\n  - {{name: faulty, url: \"{faulty_url}\", module: er2}}\n  - {{name: healthy, url: \"{}\", module: er2}}\n",
-        secret.display(),
-        healthy.url()
+    let yaml = er2_config(
+        USER,
+        &secret,
+        "er2_api",
+        &format!("    timeout: 5s\n{module_extra}"),
+        &[("faulty", faulty_url), ("healthy", healthy.url())],
     );
     let exporter = Exporter::start_in(work, &yaml).await;
     Bench {

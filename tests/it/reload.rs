@@ -6,34 +6,17 @@ use std::time::{Duration, Instant};
 
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Binary, Exporter, Workdir, get, value};
+use crate::common::{Binary, Exporter, Workdir, er2_config, er2_simulator, get, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "reload-password";
 
 fn yaml(secret: &std::path::Path, auth_ref: &str, targets: &[(&str, String)]) -> String {
-    let mut y = format!(
-        "auths:\n  er2_api:\n    username: {USER}\n    password_file: {}\n\
-         modules:\n  er2:\n    kind: enterprise_recon\n    auth: {auth_ref}\n\
-         targets:\n",
-        secret.display()
-    );
-    for (name, url) in targets {
-        y.push_str(&format!(
-            "  - {{name: {name}, url: \"{url}\", module: er2}}\n"
-        ));
-    }
-    y
+    er2_config(USER, secret, auth_ref, "", targets)
 }
 
 async fn sim() -> simulator::Running {
-    simulator::start(er2::router(er2::Er2Config::new(
-        er2::LicenseModel::Sitewide,
-        USER,
-        PASSWORD,
-    )))
-    .await
-    .unwrap()
+    er2_simulator(er2::LicenseModel::Sitewide, USER, PASSWORD, None).await
 }
 
 async fn post_reload(url: &str) -> (u16, String) {

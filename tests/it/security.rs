@@ -15,7 +15,7 @@ use base64::Engine as _;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
-use crate::common::{Binary, Ca, Exporter, Workdir, tool, value};
+use crate::common::{Binary, Ca, Exporter, Workdir, er2_simulator, tool, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "Appliance-Pa55word-7f3c";
@@ -23,13 +23,7 @@ const SCRAPER: &str = "prometheus";
 const SCRAPER_PASSWORD: &str = "Scraper-Pa55word-91ab";
 
 async fn appliance() -> simulator::Running {
-    simulator::start(er2::router(er2::Er2Config::new(
-        er2::LicenseModel::NonSitewide,
-        USER,
-        PASSWORD,
-    )))
-    .await
-    .unwrap()
+    er2_simulator(er2::LicenseModel::NonSitewide, USER, PASSWORD, None).await
 }
 
 fn exporter_yaml(work: &Workdir, url: &str) -> String {

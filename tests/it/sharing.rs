@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Exporter, Workdir, value};
+use crate::common::{Exporter, Workdir, er2_config, er2_simulator, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "sharing-password";
@@ -16,21 +16,21 @@ const LICENSES: &str = "/v1/licenses";
 
 async fn bench(module_extra: &str) -> (Exporter, Faults, simulator::Running) {
     let faults = Faults::new();
-    let sim = simulator::start(faults.wrap(er2::router(er2::Er2Config::new(
+    let sim = er2_simulator(
         er2::LicenseModel::NonSitewide,
         USER,
         PASSWORD,
-    ))))
-    .await
-    .unwrap();
+        Some(&faults),
+    )
+    .await;
     let work = Workdir::new();
     let secret = work.write("er2.pass", PASSWORD);
-    let yaml = format!(
-        "auths:\n  er2_api: {{username: {USER}, password_file: {}}}\n\
-         modules:\n  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n{module_extra}\
-         targets:\n  - {{name: er2, url: \"{}\", module: er2}}\n",
-        secret.display(),
-        sim.url()
+    let yaml = er2_config(
+        USER,
+        &secret,
+        "er2_api",
+        &format!("    timeout: 10s\n{module_extra}"),
+        &[("er2", sim.url())],
     );
     (Exporter::start_in(work, &yaml).await, faults, sim)
 }

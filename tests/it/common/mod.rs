@@ -423,3 +423,45 @@ impl Ca {
         (cert.pem(), key.serialize_pem())
     }
 }
+
+/// A simulated ER2 master (`model`, accepting `user` / `password`),
+/// behind `faults` when given.
+pub async fn er2_simulator(
+    model: appliance_exporter::simulator::enterprise_recon::LicenseModel,
+    user: &str,
+    password: &str,
+    faults: Option<&appliance_exporter::simulator::faults::Faults>,
+) -> appliance_exporter::simulator::Running {
+    use appliance_exporter::simulator::{self, enterprise_recon as er2};
+    let router = er2::router(er2::Er2Config::new(model, user, password));
+    let router = match faults {
+        Some(f) => f.wrap(router),
+        None => router,
+    };
+    simulator::start(router).await.unwrap()
+}
+
+/// A configuration of ER2 targets (name, URL) on one module `er2` whose
+/// auth `er2_api` is `user` with the password in `secret`; the module uses
+/// the auth named `auth_ref` and has the settings in `module_extra` (each
+/// line indented by four spaces). The module's `auth` is on line 8.
+pub fn er2_config(
+    user: &str,
+    secret: &Path,
+    auth_ref: &str,
+    module_extra: &str,
+    targets: &[(&str, String)],
+) -> String {
+    let mut y = format!(
+        "auths:\n  er2_api:\n    username: {user}\n    password_file: {}\n\
+         modules:\n  er2:\n    kind: enterprise_recon\n    auth: {auth_ref}\n{module_extra}\
+         targets:\n",
+        secret.display()
+    );
+    for (name, url) in targets {
+        y.push_str(&format!(
+            "  - {{name: {name}, url: \"{url}\", module: er2}}\n"
+        ));
+    }
+    y
+}
