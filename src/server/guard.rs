@@ -1,45 +1,40 @@
 //! What the web configuration puts in front of every endpoint: basic
 //! authentication (answered 401 without running the handler) and the
-//! configured response headers (on every answer, 401 and 404 included).
+//! configured response headers (on every answer, 401 and 404 included),
+//! both as the web configuration file says at the time of the request.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
-use crate::webconfig::{Users, WebConfig};
+use crate::webconfig::LiveWebConfig;
 
 /// Wraps `router` (every route and the fallback) in the web configuration's
 /// authentication and headers.
-pub fn protect(router: Router, web: &WebConfig) -> Router {
-    let mut router = router;
-    if let Some(users) = web.users.clone() {
-        router = router.layer(middleware::from_fn_with_state(users, require_credentials));
-    }
-    if !web.headers.is_empty() {
-        let headers = Arc::new(web.headers.clone());
-        router = router.layer(middleware::from_fn_with_state(headers, add_headers));
-    }
-    router
+pub fn protect(router: Router, web: Arc<LiveWebConfig>) -> Router {
+    router.layer(middleware::from_fn_with_state(web, guard))
 }
 
-async fn require_credentials(
-    State(users): State<Arc<Users>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let allowed = users
-        .allows(
-            request
-                .headers()
-                .get(header::AUTHORIZATION)
-                .map(HeaderValue::as_bytes),
-        )
-        .await;
-    if allowed {
+async fn guard(State(web): State<Arc<LiveWebConfig>>, request: Request, next: Next) -> Response {
+    let web = web.current();
+    let allowed = match &web.users {
+        None => true,
+        Some(users) => {
+            users
+                .allows(
+                    request
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .map(HeaderValue::as_bytes),
+                )
+                .await
+        }
+    };
+    let mut response = if allowed {
         next.run(request).await
     } else {
         (
@@ -51,16 +46,8 @@ async fn require_credentials(
             "Unauthorized\n",
         )
             .into_response()
-    }
-}
-
-async fn add_headers(
-    State(headers): State<Arc<Vec<(HeaderName, HeaderValue)>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    for (name, value) in headers.iter() {
+    };
+    for (name, value) in &web.headers {
         response.headers_mut().insert(name.clone(), value.clone());
     }
     response

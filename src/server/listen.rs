@@ -21,11 +21,15 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a stop waits for requests in progress.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The TLS configuration of the next connection (it may change between
+/// connections, when the web configuration file does).
+pub type TlsSource = Arc<dyn Fn() -> Option<Arc<rustls::ServerConfig>> + Send + Sync>;
+
 /// How connections are served.
 #[derive(Clone, Default)]
 pub struct Transport {
     /// TLS, or plain HTTP when `None`.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub tls: Option<TlsSource>,
     /// Offer HTTP/2 (only over TLS, by ALPN, as exporter-toolkit does).
     pub http2: bool,
 }
@@ -37,8 +41,7 @@ pub async fn serve_router(
     transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let acceptor = transport.tls.clone().map(tokio_rustls::TlsAcceptor::from);
-    let http2 = transport.http2 && acceptor.is_some();
+    let http2 = transport.http2 && transport.tls.is_some();
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -56,7 +59,11 @@ pub async fn serve_router(
         };
         let watcher = graceful.watcher();
         let router = router.clone();
-        let acceptor = acceptor.clone();
+        let acceptor = transport
+            .tls
+            .as_ref()
+            .and_then(|source| source())
+            .map(tokio_rustls::TlsAcceptor::from);
         tokio::spawn(async move {
             let service = TowerToHyperService::new(router);
             let mut builder = auto::Builder::new(TokioExecutor::new());

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::webconfig::WebConfig;
+use crate::webconfig::{LiveWebConfig, WebConfig};
 
 /// The router of every endpoint.
 pub fn router(app: Arc<App>) -> Router {
@@ -73,7 +73,8 @@ pub async fn serve(
 
 /// Serves every endpoint on `listener` behind the web configuration's TLS,
 /// basic authentication and headers (none without one) until `shutdown`
-/// completes.
+/// completes. Changes of the web configuration file apply to the requests
+/// and connections after them.
 pub async fn serve_with(
     listener: TcpListener,
     app: Arc<App>,
@@ -82,12 +83,13 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let mut routes = router(app);
     let mut transport = listen::Transport::default();
-    if let Some(web) = &web {
-        routes = guard::protect(routes, web);
-        transport = listen::Transport {
-            tls: web.tls.clone(),
-            http2: web.http2,
-        };
+    if let Some(web) = web {
+        let (tls_on, http2) = (web.tls.is_some(), web.http2);
+        let live = Arc::new(LiveWebConfig::new(web));
+        routes = guard::protect(routes, live.clone());
+        let tls: Option<listen::TlsSource> =
+            tls_on.then(|| Arc::new(move || live.current().tls.clone()) as listen::TlsSource);
+        transport = listen::Transport { tls, http2 };
     }
     listen::serve_router(listener, routes, transport, shutdown).await
 }

@@ -74,7 +74,7 @@ pub async fn start_tls(router: Router, cert_pem: &str, key_pem: &str) -> std::io
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let transport = crate::server::listen::Transport {
-        tls: Some(config),
+        tls: Some(std::sync::Arc::new(move || Some(config.clone()))),
         http2: false,
     };
     let task = tokio::spawn(async move {

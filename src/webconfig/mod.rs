@@ -12,7 +12,9 @@
 
 mod basic_auth;
 mod headers;
+mod live;
 mod raw;
+mod stamp;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use axum::http::{HeaderName, HeaderValue};
 
 pub use basic_auth::{Users, parse_basic};
+pub use live::LiveWebConfig;
 
 use crate::config::ConfigError;
 
@@ -43,7 +46,8 @@ pub struct WebConfig {
 
 impl WebConfig {
     /// Reads and validates the file at `path`, loading the certificate
-    /// files it names. Relative paths are relative to the file's folder.
+    /// files it names. Relative paths are relative to the file's folder. Serving follows
+    /// later changes of the file ([`LiveWebConfig`]).
     pub fn load(path: &Path) -> Result<WebConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ConfigError::file(path, format!("cannot read the web configuration: {e}"))

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup, WebPkiSupportedAlgorithms};
@@ -22,6 +21,7 @@ use serde_saphyr::{Location, Spanned};
 use tracing::{info, warn};
 
 use super::raw::RawTlsServer;
+use super::stamp::{Stamp, stamp};
 use crate::config::ConfigError;
 
 /// `client_auth_type`, with exporter-toolkit's names.
@@ -545,16 +545,6 @@ impl ClientCertVerifier for AnyClientCertificate {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
-}
-
-/// What identifies a file's version: modification time, size and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp(Option<SystemTime>, u64, u64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    use std::os::unix::fs::MetadataExt as _;
-    let m = std::fs::metadata(path).ok()?;
-    Some(Stamp(m.modified().ok(), m.len(), m.ino()))
 }
 
 /// Serves the certificate of `cert_file` / `key_file`, re-reading them

@@ -892,3 +892,65 @@ async fn a_redirect_to_another_host_does_not_carry_the_credentials() {
     assert_eq!(seen.len(), 1, "the redirect was followed");
     assert_eq!(seen[0], None, "credentials were sent to another host");
 }
+
+#[tokio::test]
+async fn changes_of_the_web_config_file_apply_without_a_restart() {
+    let (exporter, _sim) = start(&users_yaml(), |_| String::new()).await;
+    let client = crate::common::client();
+    let url = format!("{}/metrics", exporter.url);
+    let status = |auth: String| {
+        let req = client.get(&url).header("Authorization", auth);
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(status(basic(SCRAPER, SCRAPER_PASSWORD)).await.status(), 200);
+    let hash = bcrypt::hash("grafana-Pa55", 4).unwrap();
+    exporter.work.write(
+        "web.yml",
+        &format!("basic_auth_users:\n  grafana: {hash}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n"),
+    );
+    assert_eq!(status(basic(SCRAPER, SCRAPER_PASSWORD)).await.status(), 401);
+    let resp = status(basic("grafana", "grafana-Pa55")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("x-frame-options").unwrap(), "deny");
+    // A broken file, or one that would switch TLS on, keeps what is in force.
+    exporter
+        .work
+        .write("web.yml", "basic_auth_users:\n  grafana: not-a-hash\n");
+    assert_eq!(status(basic("grafana", "grafana-Pa55")).await.status(), 200);
+    let ca = Ca::new("late CA");
+    let tls = tls_files(&exporter.work, &ca, "");
+    exporter
+        .work
+        .write("web.yml", &format!("{tls}{}", users_yaml()));
+    assert_eq!(status(basic("grafana", "grafana-Pa55")).await.status(), 200);
+    assert_eq!(status(basic(SCRAPER, SCRAPER_PASSWORD)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_tls_setting_changed_in_the_file_applies_to_new_connections() {
+    let server_ca = Ca::new("exporter CA");
+    let client_ca = Ca::new("scraper CA");
+    let (exporter, _sim) = start("", |w| tls_files(w, &server_ca, "")).await;
+    let url = format!("{}/-/healthy", exporter.url);
+    assert!(
+        fetch(&https_client(&server_ca.pem, None), &url)
+            .await
+            .is_ok()
+    );
+    exporter.work.write("clients.pem", &client_ca.pem);
+    exporter.work.write(
+        "web.yml",
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: clients.pem\n",
+    );
+    assert!(
+        fetch(&https_client(&server_ca.pem, None), &url)
+            .await
+            .is_err()
+    );
+    let scraper = client_ca.issue("prometheus");
+    assert!(
+        fetch(&https_client(&server_ca.pem, Some(&scraper)), &url)
+            .await
+            .is_ok()
+    );
+}
