@@ -289,10 +289,10 @@ impl App {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // A finished collection still listed (its task died) is replaced.
-        if let Some((deadline, c)) = in_flight.get(&key)
+        if let Some((ends, c)) = in_flight.get(&key)
             && c.peek().is_none()
         {
-            return (*deadline, c.clone());
+            return (*ends, c.clone());
         }
         let budget = deadline.saturating_duration_since(Instant::now());
         let task = {

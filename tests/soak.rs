@@ -5,7 +5,7 @@
 //! 16 MiB plus 25 % of the start, descriptors within 16 of the start.
 //!
 //! ```sh
-//! cargo test --release --test soak -- --ignored --nocapture
+//! cargo test --test soak -- --ignored --nocapture
 //! SOAK_SECONDS=600 cargo test --release --test soak -- --ignored --nocapture
 //! ```
 

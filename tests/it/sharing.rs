@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Exporter, Workdir, er2_config, er2_simulator, value};
+use crate::common::{Exporter, Workdir, er2_config, er2_simulator, promtool_check_metrics, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "sharing-password";
@@ -141,6 +141,11 @@ async fn min_interval_serves_a_recent_result_and_says_how_old() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let second = exporter.get("/probe?target=er2").await.body;
     assert!(age(&second).unwrap() > 0.0, "{second}");
+    for text in [&first, &second] {
+        if let Some((ok, out)) = promtool_check_metrics(text) {
+            assert!(ok, "promtool check metrics: {out}");
+        }
+    }
     assert_eq!(value(&second, "er2_up{target=\"er2\"}"), Some(1.0));
     assert_eq!(
         faults.requests(LICENSES),
