@@ -317,7 +317,8 @@ impl Stack {
         let expected = 1 + self.demo_targets.len() + self.fleet.len();
         eventually("every target scraped and up", async || {
             let targets = self.prometheus.active_targets().await?;
-            if targets.len() != expected {
+            // At least: the hashmod test tells which target is scraped twice.
+            if targets.len() < expected {
                 return Err(format!(
                     "{} active targets, expected {expected}",
                     targets.len()
