@@ -157,6 +157,7 @@ pub(crate) struct AlertRule {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// A JSON object of strings (labels, annotations) as a sorted map.
 fn string_map(v: &Value) -> BTreeMap<String, String> {
     v.as_object()
         .into_iter()
@@ -217,21 +218,8 @@ impl Selector {
     }
 }
 
-const PROMQL_KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
-    "inf",
-    "nan",
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-];
+/// Binary operators, modifiers and the literals that look like names.
+const PROMQL_KEYWORDS: &[&str] = &["and", "or", "unless", "bool", "offset", "inf", "nan"];
 /// Aggregation operators, which may be followed by `by (...)` instead of
 /// their parenthesis.
 const AGGREGATIONS: &[&str] = &[
@@ -248,6 +236,7 @@ const AGGREGATIONS: &[&str] = &[
     "topk",
     "quantile",
 ];
+/// Keywords followed by a list of label names.
 const LABEL_LIST_KEYWORDS: &[&str] = &[
     "by",
     "without",
@@ -304,15 +293,27 @@ fn is_name_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b':'
 }
 
-/// The series selectors of a PromQL expression.
-pub(crate) fn selectors(expr: &str) -> Vec<Selector> {
+/// What a PromQL expression selects: its series selectors, and the
+/// contents of its `[...]` ranges.
+#[derive(Debug, Default)]
+pub(crate) struct Scan<'a> {
+    pub selectors: Vec<Selector>,
+    pub ranges: Vec<&'a str>,
+}
+
+pub(crate) fn scan(expr: &str) -> Scan<'_> {
     let b = expr.as_bytes();
-    let mut out = Vec::new();
+    let mut found = Scan::default();
+    let out = &mut found.selectors;
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             q @ (b'"' | b'\'' | b'`') => i = past_string(b, i, q),
-            b'[' => i = closing(b, i),
+            b'[' => {
+                let end = closing(b, i);
+                found.ranges.push(&expr[i + 1..end - 1]);
+                i = end;
+            }
             b'{' => {
                 let end = closing(b, i);
                 out.push(Selector {
@@ -365,26 +366,12 @@ pub(crate) fn selectors(expr: &str) -> Vec<Selector> {
             _ => i += 1,
         }
     }
-    out
+    found
 }
 
-/// The contents of every `[...]` range of an expression.
-fn ranges(expr: &str) -> Vec<&str> {
-    let b = expr.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'' | b'`') => i = past_string(b, i, q),
-            b'[' => {
-                let end = closing(b, i);
-                out.push(&expr[i + 1..end - 1]);
-                i = end;
-            }
-            _ => i += 1,
-        }
-    }
-    out
+/// The series selectors of a PromQL expression.
+pub(crate) fn selectors(expr: &str) -> Vec<Selector> {
+    scan(expr).selectors
 }
 
 /// The PromQL of `printf "..." ... | query` calls in an alert template.
@@ -426,7 +413,7 @@ fn promql_selectors_are_found_and_label_lists_functions_and_strings_skipped() {
     );
     assert_eq!(found[3].metric_names(), ["x_up", "y_up"]);
     assert_eq!(
-        ranges("rate(a[5m]) + rate(b[$__rate_interval])"),
+        scan("rate(a[5m]) + rate(b[$__rate_interval])").ranges,
         ["5m", "$__rate_interval"]
     );
     assert_eq!(
@@ -698,7 +685,7 @@ fn every_appliance_series_in_a_dashboard_is_filtered_by_target() {
 fn dashboard_rates_use_the_rate_interval() {
     for d in dashboards() {
         for q in d.queries() {
-            for range in ranges(&q.expr) {
+            for range in scan(&q.expr).ranges {
                 assert_eq!(range, "$__rate_interval", "{q}");
             }
         }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
-use super::{alert_rules, dashboards, label_values_metric, repo, text};
+use super::{alert_rules, dashboards, label_values_metric, repo, string_map as labels, text};
 use crate::common::{self, Binary, Workdir, tool};
 
 /// Scrape and rule evaluation interval (and scrape timeout) of the test
@@ -151,15 +151,6 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Result<T, Str
             Err(_) => sleep(Duration::from_millis(500)).await,
         }
     }
-}
-
-/// A label set as a sorted map.
-fn labels(v: &Value) -> BTreeMap<String, String> {
-    v.as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect()
 }
 
 fn host_port(url: &str) -> &str {
