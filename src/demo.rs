@@ -46,7 +46,10 @@ pub async fn start() -> Result<Demo, String> {
          # Copy it as a starting point: replace the URLs and secrets with your appliances'.\n",
     );
     for (section, pick) in [
-        ("auths", (|p: &DemoPart| p.auths.as_str()) as fn(&DemoPart) -> &str),
+        (
+            "auths",
+            (|p: &DemoPart| p.auths.as_str()) as fn(&DemoPart) -> &str,
+        ),
         ("modules", |p: &DemoPart| p.modules.as_str()),
         ("targets", |p: &DemoPart| p.targets.as_str()),
     ] {

@@ -110,18 +110,13 @@ pub async fn scrape_target(
     let mut credentials_refused = false;
     let mut per_collector = Samples::new();
     for (name, result, duration) in results {
-        let error = match result {
-            Ok(Ok(collected)) => {
-                for w in &collected.warnings {
-                    warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
-                }
-                samples.append(collected);
-                None
-            }
-            Ok(Err(err)) => {
+        let (collected, error) = match result {
+            Ok(Ok(collected)) => (collected, None),
+            Ok(Err(mut err)) => {
                 credentials_refused |= err.is_auth();
                 log_failure(&target.label, name, &err);
-                Some(err.to_string())
+                // A partly failed collector still emits what worked.
+                (err.take_samples(), Some(err.to_string()))
             }
             Err(_elapsed) => {
                 let reason = format!(
@@ -129,9 +124,13 @@ pub async fn scrape_target(
                     humantime::format_duration(round_ms(budget))
                 );
                 warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
-                Some(reason)
+                (Samples::new(), Some(reason))
             }
         };
+        for w in &collected.warnings {
+            warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
+        }
+        samples.append(collected);
         per_collector.push(&COLLECTOR_SUCCESS, &[("collector", name)], error.is_none());
         per_collector.push(
             &COLLECTOR_DURATION,

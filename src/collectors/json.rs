@@ -295,7 +295,8 @@ fn decode_error(
             clip(&String::from_utf8_lossy(&body[..body.len().min(80)]), 60)
         ),
     };
-    let path = if path.is_empty() {
+    // serde_path_to_error says "?" when the failure is not inside a field.
+    let path = if path.is_empty() || path == "?" {
         ".".to_owned()
     } else {
         path

@@ -8,9 +8,9 @@ pub mod enterprise_recon;
 pub mod json;
 pub mod sectona;
 
-use crate::config::{Auth, Module};
+use crate::config::{Auth, Credentials, Module};
 use crate::exposition::{Desc, Samples};
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::{BasicAuth, Upstream, UpstreamError};
 
 /// The appliance families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,15 +50,8 @@ impl Kind {
     pub fn collectors(self) -> &'static [&'static str] {
         match self {
             Kind::EnterpriseRecon => enterprise_recon::COLLECTORS,
-            Kind::ConnectSecure => &[
-                "healthcheck",
-                "cluster",
-                "active_users",
-                "leases",
-                "system",
-                "named_users",
-            ],
-            Kind::Sectona => &["entitlements"],
+            Kind::ConnectSecure => connect_secure::COLLECTORS,
+            Kind::Sectona => sectona::COLLECTORS,
         }
     }
 
@@ -112,6 +105,44 @@ pub enum CollectError {
     /// The collector cannot run with these settings.
     #[error("{0}")]
     Unsupported(String),
+    /// Some parts of the collector's work failed (e.g. some of several
+    /// Sectona queries): the collector reports failure, yet the series of
+    /// the parts that worked are still emitted.
+    #[error("{}", describe_failures(.failures))]
+    Partial {
+        /// The series of everything that worked.
+        samples: Samples,
+        /// Each failed part; never empty.
+        failures: Vec<PartFailure>,
+    },
+}
+
+/// One failed part of a collector's work.
+#[derive(Debug)]
+pub struct PartFailure {
+    /// What failed, as logged (e.g. `query alice`).
+    pub part: String,
+    /// Why.
+    pub error: CollectError,
+}
+
+/// The failures, parts with the same reason named together so that one
+/// cause shared by many parts (bad credentials, a dead appliance) is said
+/// once.
+fn describe_failures(failures: &[PartFailure]) -> String {
+    let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
+    for f in failures {
+        let reason = f.error.to_string();
+        match grouped.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, parts)) => parts.push(&f.part),
+            None => grouped.push((reason, vec![&f.part])),
+        }
+    }
+    grouped
+        .iter()
+        .map(|(reason, parts)| format!("{}: {reason}", parts.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl CollectError {
@@ -121,6 +152,7 @@ impl CollectError {
             CollectError::Upstream(e) => e.is_unauthorized(),
             CollectError::CredentialsRejected { .. } => true,
             CollectError::Unsupported(_) => false,
+            CollectError::Partial { failures, .. } => failures.iter().any(|f| f.error.is_auth()),
         }
     }
 
@@ -130,7 +162,34 @@ impl CollectError {
             CollectError::Upstream(e) => Some(e.endpoint()),
             CollectError::CredentialsRejected { endpoint, .. } => Some(endpoint),
             CollectError::Unsupported(_) => None,
+            CollectError::Partial { failures, .. } => {
+                failures.iter().find_map(|f| f.error.endpoint())
+            }
         }
+    }
+
+    /// The series a partly failed collector still emits (empty for any
+    /// other failure).
+    pub fn take_samples(&mut self) -> Samples {
+        match self {
+            CollectError::Partial { samples, .. } => std::mem::take(samples),
+            _ => Samples::new(),
+        }
+    }
+}
+
+/// The basic-auth credentials of the context (validated at load to be basic
+/// for the families that use them).
+pub fn basic_auth(ctx: &Context<'_>) -> Result<BasicAuth, CollectError> {
+    match &ctx.auth.credentials {
+        Credentials::Basic { username, password } => Ok(BasicAuth {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        _ => Err(CollectError::Unsupported(format!(
+            "auth {} has no username and password",
+            ctx.auth.name
+        ))),
     }
 }
 
@@ -140,5 +199,52 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
         Kind::EnterpriseRecon => enterprise_recon::collect(name, ctx).await,
         Kind::ConnectSecure => connect_secure::collect(name, ctx).await,
         Kind::Sectona => sectona::collect(name, ctx).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(name: &str, error: CollectError) -> PartFailure {
+        PartFailure {
+            part: name.to_owned(),
+            error,
+        }
+    }
+
+    #[test]
+    fn a_partial_failure_says_each_reason_once_and_keeps_its_samples() {
+        static G: Desc = Desc::gauge("x", "x");
+        let mut samples = Samples::new();
+        samples.push_plain(&G, 1_i64);
+        let status = |status| {
+            CollectError::Upstream(UpstreamError::Status {
+                endpoint: "/e",
+                status,
+                message: None,
+            })
+        };
+        let mut err = CollectError::Partial {
+            samples,
+            failures: vec![
+                part("query a", status(401)),
+                part("query b", status(503)),
+                part("query c", status(401)),
+            ],
+        };
+        assert_eq!(
+            err.to_string(),
+            "query a, query c: /e: HTTP 401; query b: /e: HTTP 503"
+        );
+        assert!(err.is_auth());
+        assert_eq!(err.endpoint(), Some("/e"));
+        assert_eq!(err.take_samples().series.len(), 1);
+        assert!(err.take_samples().series.is_empty());
+        let unavailable = CollectError::Partial {
+            samples: Samples::new(),
+            failures: vec![part("query b", status(503))],
+        };
+        assert!(!unavailable.is_auth());
     }
 }

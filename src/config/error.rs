@@ -80,8 +80,16 @@ impl ConfigError {
         }
         let mut message = message;
         if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-            let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest).to_owned();
-            field = if field.is_empty() { key.clone() } else { format!("{field}.{key}") };
+            let key = rest
+                .split(", set DuplicateKeyPolicy")
+                .next()
+                .unwrap_or(rest)
+                .to_owned();
+            field = if field.is_empty() {
+                key.clone()
+            } else {
+                format!("{field}.{key}")
+            };
             message = format!("duplicate key \"{key}\"");
         }
         Self {

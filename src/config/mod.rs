@@ -140,7 +140,7 @@ pub struct LeasesOptions {
 }
 
 /// The entitlement types of Sectona's GetEntitlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub enum EntitlementType {
     /// Entitlements of a user.
     User,
@@ -162,7 +162,9 @@ impl EntitlementType {
 }
 
 /// One Sectona GetEntitlement query; `name` becomes the `query` label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Decoded as written; which fields each type needs is checked after.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EntitlementQuery {
     /// The `query` label.
     pub name: String,

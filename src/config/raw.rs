@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::EntitlementQuery;
+
 /// A value with the line and column it was written at.
 pub type At<T> = Spanned<T>;
 
@@ -56,7 +58,7 @@ pub struct RawModule {
     pub active_users: Option<At<RawActiveUsers>>,
     pub leases: Option<At<RawLeases>>,
     pub instance: Option<At<String>>,
-    pub entitlements: Option<At<Vec<At<RawEntitlement>>>>,
+    pub entitlements: Option<At<Vec<At<EntitlementQuery>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,28 +88,6 @@ pub struct RawActiveUsers {
 pub struct RawLeases {
     #[serde(default)]
     pub capacity: BTreeMap<String, u64>,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-pub enum RawEntitlementType {
-    User,
-    Account,
-    Asset,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawEntitlement {
-    pub name: String,
-    pub entitlement_type: RawEntitlementType,
-    pub asset_type: Option<String>,
-    pub asset_host: Option<String>,
-    pub db_instance: Option<String>,
-    pub account_name: Option<String>,
-    pub account_type: Option<String>,
-    pub username: Option<String>,
-    pub authentication_type: Option<String>,
-    pub directory_store: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

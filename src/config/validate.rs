@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 
-use super::raw::{
-    At, RawAuth, RawConfig, RawEntitlement, RawEntitlementType, RawKind, RawModule, RawTarget,
-};
+use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
     ActiveUsersOptions, Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES,
@@ -631,17 +629,13 @@ fn check_entitlements(
 fn check_entitlement(
     ck: &Checker<'_>,
     f: &str,
-    q: &At<RawEntitlement>,
+    q: &At<EntitlementQuery>,
 ) -> Result<EntitlementQuery, ConfigError> {
     let r = &q.value;
     if r.name.trim().is_empty() {
         return Err(ck.err(&q.referenced, format!("{f}.name"), "must not be empty"));
     }
-    let kind = match r.entitlement_type {
-        RawEntitlementType::User => EntitlementType::User,
-        RawEntitlementType::Account => EntitlementType::Account,
-        RawEntitlementType::Asset => EntitlementType::Asset,
-    };
+    let kind = r.entitlement_type;
     let fields: [(&str, &Option<String>); 8] = [
         ("asset_type", &r.asset_type),
         ("asset_host", &r.asset_host),
@@ -689,18 +683,7 @@ fn check_entitlement(
             ));
         }
     }
-    Ok(EntitlementQuery {
-        name: r.name.clone(),
-        entitlement_type: kind,
-        asset_type: r.asset_type.clone(),
-        asset_host: r.asset_host.clone(),
-        db_instance: r.db_instance.clone(),
-        account_name: r.account_name.clone(),
-        account_type: r.account_type.clone(),
-        username: r.username.clone(),
-        authentication_type: r.authentication_type.clone(),
-        directory_store: r.directory_store.clone(),
-    })
+    Ok(r.clone())
 }
 
 /// Checks a target URL: http(s), no credentials, no query or fragment.

@@ -131,7 +131,11 @@ pub fn render(
 }
 
 /// Renders one buffer, labelled with `target` (used by tests and tools).
-pub fn render_samples(target: Option<&str>, samples: Samples, format: Format) -> Result<String, RenderError> {
+pub fn render_samples(
+    target: Option<&str>,
+    samples: Samples,
+    format: Format,
+) -> Result<String, RenderError> {
     let block = Block {
         target: target.map(str::to_owned),
         samples,
@@ -184,15 +188,7 @@ mod tests {
     fn label_values_are_escaped() {
         let mut samples = Samples::new();
         samples.push(&UP, &[("path", "D:\\My \"data\"\n")], 1_i64);
-        let out = render(
-            vec![Arc::new(Block {
-                target: None,
-                samples,
-            })],
-            None,
-            Format::Text004,
-        )
-        .unwrap();
+        let out = render_samples(None, samples, Format::Text004).unwrap();
         assert!(out.contains(r#"x_up{path="D:\\My \"data\"\n"} 1"#), "{out}");
     }
 
@@ -201,15 +197,7 @@ mod tests {
         let mut samples = Samples::new();
         samples.push_plain(&UP, 0.25);
         samples.push_plain(&REQS, 2.0);
-        let out = render(
-            vec![Arc::new(Block {
-                target: None,
-                samples,
-            })],
-            None,
-            Format::Text004,
-        )
-        .unwrap();
+        let out = render_samples(None, samples, Format::Text004).unwrap();
         assert!(out.contains("x_up 0.25\n"), "{out}");
         assert!(out.contains("x_requests_total 2\n"), "{out}");
     }

@@ -11,7 +11,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, unix_now, write_secret};
+use super::{
+    DemoPart, Running, basic_credentials, json_response, json_response_compressible,
+    serve_for_demo, unix_now, write_secret,
+};
 
 /// The document's sample of the legacy target licensing model.
 pub const LICENSES_LEGACY: &str = include_str!("fixtures/enterprise_recon/licenses_legacy.json");
@@ -133,7 +136,7 @@ async fn licenses_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Re
     if let Some(denied) = refused(&sim, &headers) {
         return denied;
     }
-    json_response(200, sim.licenses.clone())
+    json_response_compressible(&headers, 200, sim.licenses.clone())
 }
 
 fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
@@ -143,7 +146,7 @@ fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
     if !sim.config.risk_available {
         return json_response(403, PRO_EDITION_REQUIRED);
     }
-    json_response(200, body)
+    json_response_compressible(headers, 200, body)
 }
 
 async fn risk_levels(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
@@ -170,7 +173,10 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     let sitewide = Er2Config::new(LicenseModel::Sitewide, user, password);
     let sitewide_url = serve_for_demo(router(sitewide), sims).await?;
     Ok(DemoPart {
-        auths: format!("  er2_api:\n    username: {user}\n    password_file: {}\n", secret.display()),
+        auths: format!(
+            "  er2_api:\n    username: {user}\n    password_file: {}\n",
+            secret.display()
+        ),
         modules: "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
                   collectors: [licenses, risk]\n    licenses: {per_location: true}\n"
             .to_owned(),

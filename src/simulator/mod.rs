@@ -87,6 +87,42 @@ pub fn json_response(status: u16, body: impl Into<String>) -> axum::response::Re
         .into_response()
 }
 
+/// A JSON response, gzip-compressed when the request accepts gzip and the
+/// status is a success (as the ER2 document describes: "Compressed content
+/// will not be returned for ... unsuccessful API calls").
+pub fn json_response_compressible(
+    request: &HeaderMap,
+    status: u16,
+    body: impl Into<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use std::io::Write as _;
+    let body = body.into();
+    let accepts_gzip = request
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    if !(accepts_gzip && (200..300).contains(&status)) {
+        return json_response(status, body);
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = encoder
+        .write_all(body.as_bytes())
+        .and_then(|()| encoder.finish());
+    match compressed {
+        Ok(bytes) => (
+            axum::http::StatusCode::OK,
+            [
+                (axum::http::header::CONTENT_TYPE, "application/json"),
+                (axum::http::header::CONTENT_ENCODING, "gzip"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => json_response(status, body),
+    }
+}
+
 /// The configuration lines one simulated appliance family contributes to
 /// the demo, each already indented for its section.
 #[derive(Debug, Default)]
@@ -103,7 +139,8 @@ pub struct DemoPart {
 pub fn write_secret(dir: &Path, name: &str, value: &str) -> Result<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = dir.join(name);
-    std::fs::write(&path, format!("{value}\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, format!("{value}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
     Ok(path)

@@ -125,7 +125,10 @@ targets:
     let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.targets.len(), 3);
     assert_eq!(config.modules["ics"].active_users.concurrency, 8);
-    assert_eq!(config.modules["ics"].leases.capacity["Concurrent Users"], 12000);
+    assert_eq!(
+        config.modules["ics"].leases.capacity["Concurrent Users"],
+        12000
+    );
     assert_eq!(config.modules["er2"].collectors, ["licenses", "risk"]);
     assert_eq!(config.modules["pam"].entitlements.len(), 2);
     assert!(config.warnings.is_empty());
@@ -169,9 +172,16 @@ fn config_check_prints_a_summary_and_reads_the_credentials_directory() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("is valid"), "{stdout}");
-    assert!(stdout.contains("er2-prod: https://er-master:8339/ (module er2)"), "{stdout}");
+    assert!(
+        stdout.contains("er2-prod: https://er-master:8339/ (module er2)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("s3cret"), "{stdout}");
 }
 
@@ -199,7 +209,9 @@ fn an_invalid_configuration_stops_the_daemon_with_the_reason() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("{path}:7:14: modules.er2.timeout: must be greater than 0")),
+        stderr.contains(&format!(
+            "{path}:7:14: modules.er2.timeout: must be greater than 0"
+        )),
         "{stderr}"
     );
 }

@@ -34,9 +34,20 @@ async fn probe_by_static_name() {
     let (exporter, _sim) = exporter().await;
     let a = exporter.get("/probe?target=er2-prod").await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(value(&a.body, "er2_up{target=\"er2-prod\"}"), Some(1.0), "{}", a.body);
-    assert!(!a.body.contains("appliance_exporter_build_info"), "probe output carries only the target");
-    assert!(!a.body.contains("appliance_exporter_upstream_requests_total"));
+    assert_eq!(
+        value(&a.body, "er2_up{target=\"er2-prod\"}"),
+        Some(1.0),
+        "{}",
+        a.body
+    );
+    assert!(
+        !a.body.contains("appliance_exporter_build_info"),
+        "probe output carries only the target"
+    );
+    assert!(
+        !a.body
+            .contains("appliance_exporter_upstream_requests_total")
+    );
     assert!(!a.body.contains("process_"));
 }
 
@@ -44,12 +55,26 @@ async fn probe_by_static_name() {
 async fn probe_by_url_and_module_with_auth_override() {
     let (exporter, sim) = exporter().await;
     let url = sim.url();
-    let ok = exporter.get(&format!("/probe?target={url}&module=er2")).await;
+    let ok = exporter
+        .get(&format!("/probe?target={url}&module=er2"))
+        .await;
     assert_eq!(ok.status, 200);
-    assert_eq!(value(&ok.body, &format!("er2_up{{target=\"{url}\"}}")), Some(1.0), "{}", ok.body);
-    let overridden = exporter.get(&format!("/probe?target={url}&module=er2&auth=other")).await;
+    assert_eq!(
+        value(&ok.body, &format!("er2_up{{target=\"{url}\"}}")),
+        Some(1.0),
+        "{}",
+        ok.body
+    );
+    let overridden = exporter
+        .get(&format!("/probe?target={url}&module=er2&auth=other"))
+        .await;
     assert_eq!(overridden.status, 200);
-    assert_eq!(value(&overridden.body, &format!("er2_up{{target=\"{url}\"}}")), Some(0.0), "{}", overridden.body);
+    assert_eq!(
+        value(&overridden.body, &format!("er2_up{{target=\"{url}\"}}")),
+        Some(0.0),
+        "{}",
+        overridden.body
+    );
 }
 
 #[tokio::test]
@@ -59,15 +84,30 @@ async fn probe_rejects_what_it_cannot_resolve() {
     let cases = [
         ("/probe", "the target parameter is missing\n"),
         ("/probe?target=", "the target parameter is missing\n"),
-        ("/probe?target=nope", "no static target is named \"nope\" (pass module= to probe a URL)\n"),
-        (&format!("/probe?target={url}&module=ics") as &str, "unknown module \"ics\"\n"),
-        (&format!("/probe?target={url}&module=er2&auth=missing"), "unknown auth \"missing\"\n"),
+        (
+            "/probe?target=nope",
+            "no static target is named \"nope\" (pass module= to probe a URL)\n",
+        ),
+        (
+            &format!("/probe?target={url}&module=ics") as &str,
+            "unknown module \"ics\"\n",
+        ),
+        (
+            &format!("/probe?target={url}&module=er2&auth=missing"),
+            "unknown auth \"missing\"\n",
+        ),
         (
             &format!("/probe?target={url}&module=er2&auth=key"),
             "auth \"key\" cannot be used with module \"er2\": kind enterprise_recon needs an auth with username and password (and no realm or api_key)\n",
         ),
-        ("/probe?target=ftp://x&module=er2", "target: URL scheme must be http or https, not ftp\n"),
-        ("/probe?target=not%20a%20url&module=er2", "target: invalid URL \"not a url\": relative URL without a base\n"),
+        (
+            "/probe?target=ftp://x&module=er2",
+            "target: URL scheme must be http or https, not ftp\n",
+        ),
+        (
+            "/probe?target=not%20a%20url&module=er2",
+            "target: invalid URL \"not a url\": relative URL without a base\n",
+        ),
     ];
     for (path, message) in cases {
         let a = exporter.get(path).await;
@@ -80,18 +120,36 @@ async fn probe_rejects_what_it_cannot_resolve() {
 async fn content_negotiation_and_both_formats_are_valid() {
     let (exporter, _sim) = exporter().await;
     let text = exporter.get("/metrics").await;
-    assert_eq!(text.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        text.content_type,
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
     assert!(!text.body.contains("# EOF"));
-    assert!(text.body.contains("# TYPE appliance_exporter_upstream_requests_total counter\n"));
+    assert!(
+        text.body
+            .contains("# TYPE appliance_exporter_upstream_requests_total counter\n")
+    );
     if let Some((ok, out)) = promtool_check_metrics(&text.body) {
         assert!(ok, "promtool check metrics: {out}\n{}", text.body);
     }
     let om = exporter
-        .get_with("/metrics", &[("Accept", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5")])
+        .get_with(
+            "/metrics",
+            &[(
+                "Accept",
+                "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+            )],
+        )
         .await;
-    assert_eq!(om.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assert_eq!(
+        om.content_type,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
     assert!(om.body.ends_with("# EOF\n"));
-    assert!(om.body.contains("# TYPE appliance_exporter_upstream_requests counter\n"));
+    assert!(
+        om.body
+            .contains("# TYPE appliance_exporter_upstream_requests counter\n")
+    );
     // The same series in both formats.
     assert_eq!(series(&om.body, "er2_"), series(&text.body, "er2_"));
     let probe = exporter.get("/probe?target=er2-prod").await;
@@ -104,13 +162,24 @@ async fn content_negotiation_and_both_formats_are_valid() {
 async fn self_metrics_are_on_metrics() {
     let (exporter, _sim) = exporter().await;
     let m = exporter.metrics().await;
-    assert!(m.contains("appliance_exporter_build_info{version=\""), "{m}");
-    assert_eq!(value(&m, "appliance_exporter_config_last_reload_successful"), Some(1.0));
+    assert!(
+        m.contains("appliance_exporter_build_info{version=\""),
+        "{m}"
+    );
+    assert_eq!(
+        value(&m, "appliance_exporter_config_last_reload_successful"),
+        Some(1.0)
+    );
     assert!(value(&m, "process_resident_memory_bytes").unwrap() > 0.0);
     assert!(value(&m, "process_open_fds").unwrap() > 0.0);
     assert!(value(&m, "process_start_time_seconds").unwrap() > 1.0e9);
-    assert!(m.contains("appliance_exporter_upstream_request_duration_seconds_bucket{"), "{m}");
-    assert!(m.contains("appliance_exporter_collector_duration_seconds{target=\"er2-prod\",collector=\"licenses\"}"));
+    assert!(
+        m.contains("appliance_exporter_upstream_request_duration_seconds_bucket{"),
+        "{m}"
+    );
+    assert!(m.contains(
+        "appliance_exporter_collector_duration_seconds{target=\"er2-prod\",collector=\"licenses\"}"
+    ));
 }
 
 #[tokio::test]
@@ -121,7 +190,11 @@ async fn health_readiness_and_landing_page() {
     let before = exporter.get("/").await;
     assert_eq!(before.status, 200);
     assert!(before.content_type.starts_with("text/html"));
-    assert!(before.body.contains("er2-prod") && before.body.contains("not scraped yet"), "{}", before.body);
+    assert!(
+        before.body.contains("er2-prod") && before.body.contains("not scraped yet"),
+        "{}",
+        before.body
+    );
     exporter.metrics().await;
     let after = exporter.get("/").await;
     assert!(after.body.contains("success"), "{}", after.body);
@@ -152,19 +225,90 @@ async fn scrape_timeout_header_bounds_the_scrape() {
     let exporter = Exporter::start_in(work, &yaml).await;
     let started = std::time::Instant::now();
     let a = exporter
-        .get_with("/metrics", &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")])
+        .get_with(
+            "/metrics",
+            &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")],
+        )
         .await;
     let took = started.elapsed();
     assert_eq!(a.status, 200);
     assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
     assert_eq!(value(&a.body, "er2_up{target=\"silent\"}"), Some(0.0));
     assert_eq!(
-        value(&a.body, "appliance_exporter_collector_success{target=\"silent\",collector=\"licenses\"}"),
+        value(
+            &a.body,
+            "appliance_exporter_collector_success{target=\"silent\",collector=\"licenses\"}"
+        ),
         Some(0.0)
     );
     assert!(
         a.body.contains("appliance_exporter_upstream_requests_total{target=\"silent\",endpoint=\"/v1/licenses\",code=\"timeout\"} 1"),
         "{}",
         a.body
+    );
+}
+
+#[tokio::test]
+async fn gzip_answers_are_decompressed_and_capped_after_decompression() {
+    use axum::routing::get;
+    // A licences answer the appliance compressed; decompressed it is larger
+    // than the module's 1 KiB cap only when padded.
+    let padded = format!(
+        "{{\"state\": \"licensed\", \"expires\": 1, \"company\": \"{}\"}}",
+        "x".repeat(4096)
+    );
+    let small = appliance_exporter::simulator::enterprise_recon::LICENSES_NON_SITEWIDE.to_owned();
+    let router =
+        axum::Router::new()
+            .route(
+                "/small/v1/licenses",
+                get(move |h: axum::http::HeaderMap| {
+                    let body = small.clone();
+                    async move {
+                        appliance_exporter::simulator::json_response_compressible(&h, 200, body)
+                    }
+                }),
+            )
+            .route(
+                "/big/v1/licenses",
+                get(move |h: axum::http::HeaderMap| {
+                    let body = padded.clone();
+                    async move {
+                        appliance_exporter::simulator::json_response_compressible(&h, 200, body)
+                    }
+                }),
+            );
+    let appliance = simulator::start(router).await.unwrap();
+    let work = Workdir::new();
+    let pw = work.write("pw", "pw\n");
+    let yaml = format!(
+        "auths:\n  a: {{username: u, password_file: {}}}\n\
+         modules:\n  er2: {{kind: enterprise_recon, auth: a, collectors: [licenses], max_response_size: 2KiB}}\n\
+         targets:\n  - {{name: small, url: \"{u}/small\", module: er2}}\n  - {{name: big, url: \"{u}/big\", module: er2}}\n",
+        pw.display(),
+        u = appliance.url()
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_collector_success{target=\"small\",collector=\"licenses\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(&m, "er2_license_expiry_timestamp_seconds{target=\"small\"}"),
+        Some(1_632_378_566.0)
+    );
+    // 4 KiB of text compresses to a few bytes, but the cap counts what is decompressed.
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_collector_success{target=\"big\",collector=\"licenses\"}"
+        ),
+        Some(0.0),
+        "{m}"
     );
 }

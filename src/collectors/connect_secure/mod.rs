@@ -6,7 +6,14 @@ use super::{CollectError, Context};
 use crate::exposition::Samples;
 
 /// The collectors of the family, in default order.
-pub const COLLECTORS: &[&str] = &["healthcheck", "cluster", "active_users", "leases", "system", "named_users"];
+pub const COLLECTORS: &[&str] = &[
+    "healthcheck",
+    "cluster",
+    "active_users",
+    "leases",
+    "system",
+    "named_users",
+];
 
 /// State kept across scrapes for the family.
 #[derive(Debug, Default)]

@@ -351,15 +351,29 @@ mod tests {
         let licenses: Licenses = json::decode(ENDPOINT, sample.as_bytes()).unwrap();
         let samples = encode(&licenses, &LicensesOptions { per_location });
         let warnings = samples.warnings.iter().map(ToString::to_string).collect();
-        (render_samples(Some("er2"), samples, Format::Text004).unwrap(), warnings)
+        (
+            render_samples(Some("er2"), samples, Format::Text004).unwrap(),
+            warnings,
+        )
     }
 
     fn check(sample: &str, per_location: bool, expected: &str) {
         let (out, warnings) = exposition(sample, per_location);
         if std::env::var_os("UPDATE_TESTDATA").is_some() {
-            std::fs::write(format!("{}/src/collectors/enterprise_recon/testdata/{expected}", env!("CARGO_MANIFEST_DIR")), &out).unwrap();
+            std::fs::write(
+                format!(
+                    "{}/src/collectors/enterprise_recon/testdata/{expected}",
+                    env!("CARGO_MANIFEST_DIR")
+                ),
+                &out,
+            )
+            .unwrap();
         }
-        let want = std::fs::read_to_string(format!("{}/src/collectors/enterprise_recon/testdata/{expected}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let want = std::fs::read_to_string(format!(
+            "{}/src/collectors/enterprise_recon/testdata/{expected}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         assert_eq!(out, want, "exposition of {expected} changed");
         assert!(warnings.is_empty(), "{warnings:?}");
     }
@@ -376,7 +390,11 @@ mod tests {
 
     #[test]
     fn non_sitewide_sample() {
-        check(sim::LICENSES_NON_SITEWIDE, false, "licenses_non_sitewide.prom");
+        check(
+            sim::LICENSES_NON_SITEWIDE,
+            false,
+            "licenses_non_sitewide.prom",
+        );
     }
 
     #[test]
@@ -393,22 +411,49 @@ mod tests {
             "summary": [{"type": "server", "comment": "Server", "total": {"n": 5}, "usage": "1"}],
             "warning": "the licence has expired"}"#;
         let (out, warnings) = exposition(body, false);
-        assert!(!out.contains("er2_license_expiry_timestamp_seconds{"), "{out}");
+        assert!(
+            !out.contains("er2_license_expiry_timestamp_seconds{"),
+            "{out}"
+        );
         assert!(!out.contains("er2_license_pool_limit{"), "{out}");
-        assert!(out.contains("er2_license_pool_used{target=\"er2\",pool=\"server\",description=\"Server\"} 1\n"), "{out}");
+        assert!(
+            out.contains(
+                "er2_license_pool_used{target=\"er2\",pool=\"server\",description=\"Server\"} 1\n"
+            ),
+            "{out}"
+        );
         assert!(!out.contains("er2_pending_scans{"), "{out}");
-        assert!(out.contains("er2_license_state{target=\"er2\",state=\"licensed\"} 1\n"), "{out}");
+        assert!(
+            out.contains("er2_license_state{target=\"er2\",state=\"licensed\"} 1\n"),
+            "{out}"
+        );
         assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings[0].starts_with("/v1/licenses expires: expected a number, got \"soon\""), "{warnings:?}");
-        assert!(warnings[1].starts_with("/v1/licenses summary[0].total: expected a number, got an object"), "{warnings:?}");
-        assert!(warnings[2].starts_with("/v1/licenses warning: not of the form"), "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("/v1/licenses expires: expected a number, got \"soon\""),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1]
+                .starts_with("/v1/licenses summary[0].total: expected a number, got an object"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[2].starts_with("/v1/licenses warning: not of the form"),
+            "{warnings:?}"
+        );
     }
 
     #[test]
     fn unknown_state_gets_its_own_series() {
         let (out, _) = exposition(r#"{"state": "suspended", "expires": 1}"#, false);
-        assert!(out.contains("er2_license_state{target=\"er2\",state=\"suspended\"} 1\n"), "{out}");
-        assert!(out.contains("er2_license_state{target=\"er2\",state=\"licensed\"} 0\n"), "{out}");
+        assert!(
+            out.contains("er2_license_state{target=\"er2\",state=\"suspended\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("er2_license_state{target=\"er2\",state=\"licensed\"} 0\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -417,13 +462,21 @@ mod tests {
             r#"{"state": "licensed", "expires": 1, "targets": {"name": "a", "id": "1", "type": "server"}}"#,
             false,
         );
-        assert!(out.contains("er2_licensed_targets{target=\"er2\",pool=\"server\"} 1\n"), "{out}");
+        assert!(
+            out.contains("er2_licensed_targets{target=\"er2\",pool=\"server\"} 1\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn malformed_body_fails_with_the_serde_path() {
-        let err = json::decode::<Licenses>(ENDPOINT, br#"{"summary": [{"type": "server"}, 5]}"#).unwrap_err();
-        assert!(err.to_string().starts_with("/v1/licenses: unexpected response at summary[1]:"), "{err}");
+        let err = json::decode::<Licenses>(ENDPOINT, br#"{"summary": [{"type": "server"}, 5]}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("/v1/licenses: unexpected response at summary[1]:"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,10 +4,8 @@
 pub mod licenses;
 pub mod risk;
 
-use super::{CollectError, Context};
-use crate::config::Credentials;
+use super::{CollectError, Context, basic_auth};
 use crate::exposition::Samples;
-use crate::upstream::BasicAuth;
 
 /// The collectors of the family, in default order.
 pub const COLLECTORS: &[&str] = &["licenses", "risk"];
@@ -26,20 +24,6 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
         }
         other => Err(CollectError::Unsupported(format!(
             "unknown enterprise_recon collector {other}"
-        ))),
-    }
-}
-
-/// The basic-auth credentials of the context (validated at load to be basic).
-pub fn basic_auth(ctx: &Context<'_>) -> Result<BasicAuth, CollectError> {
-    match &ctx.auth.credentials {
-        Credentials::Basic { username, password } => Ok(BasicAuth {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        _ => Err(CollectError::Unsupported(format!(
-            "auth {} has no username and password",
-            ctx.auth.name
         ))),
     }
 }

@@ -171,9 +171,18 @@ mod tests {
 
     fn available() -> Risk {
         Risk::Available {
-            levels: json::decode::<json::OneOrMany<Level>>(LEVELS, sim::RISK_LEVELS.as_bytes()).unwrap().0,
-            profiles: json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes()).unwrap().0,
-            rules: json::decode::<json::OneOrMany<Rule>>(RULES, sim::DATATYPE_RULES.as_bytes()).unwrap().0,
+            levels: json::decode::<json::OneOrMany<Level>>(LEVELS, sim::RISK_LEVELS.as_bytes())
+                .unwrap()
+                .0,
+            profiles: json::decode::<json::OneOrMany<Profile>>(
+                PROFILES,
+                sim::RISK_PROFILES.as_bytes(),
+            )
+            .unwrap()
+            .0,
+            rules: json::decode::<json::OneOrMany<Rule>>(RULES, sim::DATATYPE_RULES.as_bytes())
+                .unwrap()
+                .0,
         }
     }
 
@@ -198,8 +207,13 @@ mod tests {
     #[test]
     fn the_profile_sample_is_read_despite_its_trailing_commas() {
         assert!(serde_json::from_str::<serde_json::Value>(sim::RISK_PROFILES).is_err());
-        let profiles = json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes()).unwrap();
-        assert_eq!(profiles.0[0].level_id, Text::Value("1357066370714289807".into()));
+        let profiles =
+            json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes())
+                .unwrap();
+        assert_eq!(
+            profiles.0[0].level_id,
+            Text::Value("1357066370714289807".into())
+        );
     }
 
     #[test]
@@ -212,14 +226,20 @@ mod tests {
             rules: Vec::new(),
         };
         let out = render_samples(None, encode(&risk), Format::Text004).unwrap();
-        assert!(out.contains("er2_risk_profiles{level=\"unknown\"} 1\n"), "{out}");
+        assert!(
+            out.contains("er2_risk_profiles{level=\"unknown\"} 1\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn pro_edition_missing_is_not_a_failure() {
         let out = render_samples(Some("er2"), encode(&Risk::Unavailable), Format::Text004).unwrap();
         let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(series, ["er2_feature_available{target=\"er2\",feature=\"risk\"} 0"]);
+        assert_eq!(
+            series,
+            ["er2_feature_available{target=\"er2\",feature=\"risk\"} 0"]
+        );
     }
 
     #[test]

@@ -1,4 +1,8 @@
-//! Sectona PAM: the `entitlements` collector.
+//! Sectona PAM: the `entitlements` collector, over HTTP basic
+//! authentication, and the API's error codes.
+
+pub mod codes;
+pub mod entitlements;
 
 use super::{CollectError, Context};
 use crate::exposition::Samples;
@@ -7,8 +11,11 @@ use crate::exposition::Samples;
 pub const COLLECTORS: &[&str] = &["entitlements"];
 
 /// Runs the Sectona collector `name`.
-pub async fn collect(name: &'static str, _ctx: &Context<'_>) -> Result<Samples, CollectError> {
-    Err(CollectError::Unsupported(format!(
-        "sectona collector {name} is not implemented yet"
-    )))
+pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
+    match name {
+        "entitlements" => entitlements::collect(ctx).await,
+        other => Err(CollectError::Unsupported(format!(
+            "unknown sectona collector {other}"
+        ))),
+    }
 }

@@ -105,9 +105,13 @@ impl Exporter {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(appliance_exporter::server::serve(listener, app.clone(), async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(appliance_exporter::server::serve(
+            listener,
+            app.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Self {
             url,
             app,
@@ -191,7 +195,12 @@ pub fn promtool_check_metrics(exposition: &str) -> Option<(bool, String)> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(exposition.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = format!(
         "{}{}",
@@ -236,9 +245,14 @@ impl Binary {
                 s.push('\n');
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
-            panic!("the exporter did not start listening: {}", log.lock().unwrap())
-        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the exporter did not start listening: {}",
+                    log.lock().unwrap()
+                )
+            });
         Self {
             child,
             url: format!("http://{addr}"),
