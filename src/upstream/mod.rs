@@ -175,6 +175,11 @@ impl Upstream {
         &self.target
     }
 
+    /// The appliance's base URL.
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
     fn url(&self, path_and_query: &str) -> String {
         let base = self.base.as_str().trim_end_matches('/');
         format!("{base}{path_and_query}")

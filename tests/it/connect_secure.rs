@@ -1,1 +1,603 @@
-//! connect secure integration tests (none yet).
+//! Connect Secure over HTTP: the paged session listing under both `start`
+//! conventions and its concurrency, realm_auth keys that expire mid-scrape,
+//! the XML-derived quirks, a standalone gateway, error bodies in the log,
+//! refused credentials, and the demo's gateways.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use appliance_exporter::collectors::connect_secure::COLLECTORS;
+use appliance_exporter::simulator::{self, connect_secure as ics};
+
+use crate::common::{Binary, Exporter, Workdir, get, promtool_check_metrics, series, value};
+
+const KEY: &str = "K7Z7xA54AKnv1++kcViamCCiUrEBgMSP+sHKar4EcKY=";
+const ADMIN_PASSWORD: &str = "Adm1n-Pa55-never-logged";
+
+fn admin() -> ics::Admin {
+    ics::Admin {
+        username: "admin1".into(),
+        password: ADMIN_PASSWORD.into(),
+        realm: "Admin Users".into(),
+    }
+}
+
+/// The credentials the exporter is given.
+enum Creds<'a> {
+    Key(&'a str),
+    Admin(&'a str),
+}
+
+/// A configuration with one `ics` module (page size 200, `concurrency`)
+/// and the given targets.
+fn config(work: &Workdir, creds: Creds<'_>, concurrency: u32, targets: &[(&str, &str)]) -> String {
+    let auth = match creds {
+        Creds::Key(key) => format!(
+            "    api_key_file: {}\n",
+            work.write("ics.key", &format!("{key}\n")).display()
+        ),
+        Creds::Admin(password) => format!(
+            "    username: admin1\n    password_file: {}\n    realm: Admin Users\n",
+            work.write("ics.pass", &format!("{password}\n")).display()
+        ),
+    };
+    let mut yaml = format!(
+        "auths:\n  ics_auth:\n{auth}\
+         modules:\n  ics:\n    kind: connect_secure\n    auth: ics_auth\n    timeout: 20s\n    \
+         active_users: {{page_size: 200, concurrency: {concurrency}}}\n    \
+         leases: {{capacity: {{\"Concurrent Users\": 250}}}}\n\
+         targets:\n"
+    );
+    for (name, url) in targets {
+        yaml.push_str(&format!(
+            "  - {{name: {name}, url: \"{url}\", module: ics}}\n"
+        ));
+    }
+    yaml
+}
+
+async fn serve(config: ics::IcsConfig) -> (Arc<ics::IcsSim>, simulator::Running) {
+    let sim = ics::IcsSim::new(config);
+    let running = sim.start().await.unwrap();
+    (sim, running)
+}
+
+/// A simulated gateway and an exporter with one target, `vpn`, on it.
+struct Setup {
+    sim: Arc<ics::IcsSim>,
+    exporter: Exporter,
+    _gateway: simulator::Running,
+}
+
+async fn setup(cfg: ics::IcsConfig, creds: Creds<'_>, concurrency: u32) -> Setup {
+    let (sim, running) = serve(cfg).await;
+    let work = Workdir::new();
+    let url = running.url();
+    let yaml = config(&work, creds, concurrency, &[("vpn", &url)]);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    Setup {
+        sim,
+        exporter,
+        _gateway: running,
+    }
+}
+
+fn success(m: &str, target: &str, collector: &str) -> Option<f64> {
+    value(
+        m,
+        &format!(
+            "appliance_exporter_collector_success{{target=\"{target}\",collector=\"{collector}\"}}"
+        ),
+    )
+}
+
+fn assert_all_succeeded(m: &str, target: &str) {
+    assert_eq!(
+        value(m, &format!("ics_up{{target=\"{target}\"}}")),
+        Some(1.0),
+        "{m}"
+    );
+    for c in COLLECTORS {
+        assert_eq!(success(m, target, c), Some(1.0), "{target} {c}: {m}");
+    }
+}
+
+/// `ics_active_sessions_listed` of `target` by (realm, node).
+fn listed(m: &str, target: &str) -> BTreeMap<(String, String), u64> {
+    let prefix = format!("ics_active_sessions_listed{{target=\"{target}\",realm=\"");
+    series(m, &prefix)
+        .into_iter()
+        .map(|line| {
+            let rest = &line[prefix.len()..];
+            let (realm, rest) = rest.split_once("\",node=\"").unwrap();
+            let (node, v) = rest.split_once("\"} ").unwrap();
+            ((realm.to_owned(), node.to_owned()), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn sessions(count: usize, start: ics::StartBase, is_last_record: bool) -> ics::Sessions {
+    ics::Sessions {
+        count,
+        users: count * 3 / 4,
+        realms: vec!["Users".into(), "Contractors".into(), "Admin Users".into()],
+        nodes: vec!["node-a".into(), "node-b".into()],
+        start,
+        is_last_record,
+        login_permitted: true,
+        reported_total: None,
+    }
+}
+
+/// One scrape, with an API key, of a gateway with `sessions`.
+struct Listing {
+    sim: Arc<ics::IcsSim>,
+    metrics: String,
+    /// `ics_active_sessions`.
+    total: Option<f64>,
+    /// `ics_active_sessions_listed` by (realm, node).
+    listed: BTreeMap<(String, String), u64>,
+}
+
+impl Listing {
+    async fn read(mut cfg: ics::IcsConfig, sessions: ics::Sessions, concurrency: u32) -> Self {
+        cfg.api_keys = vec![KEY.into()];
+        cfg.sessions = sessions;
+        let Setup {
+            sim,
+            exporter,
+            _gateway,
+        } = setup(cfg, Creds::Key(KEY), concurrency).await;
+        let metrics = exporter.metrics().await;
+        assert_eq!(
+            success(&metrics, "vpn", "active_users"),
+            Some(1.0),
+            "{metrics}"
+        );
+        Self {
+            total: value(&metrics, "ics_active_sessions{target=\"vpn\"}"),
+            listed: listed(&metrics, "vpn"),
+            sim,
+            metrics,
+        }
+    }
+
+    fn listed_sum(&self) -> u64 {
+        self.listed.values().sum()
+    }
+}
+
+#[tokio::test]
+async fn every_session_is_counted_once_under_either_start_convention() {
+    // (sessions, start, is-last-record, pages a complete listing takes)
+    let cases = [
+        (1234, ics::StartBase::Zero, false, 7),
+        (1234, ics::StartBase::One, false, 7),
+        (1234, ics::StartBase::One, true, 7),
+        // A multiple of the page size: a 1-based listing needs one more page.
+        (1400, ics::StartBase::Zero, false, 7),
+        (1400, ics::StartBase::One, false, 8),
+    ];
+    for (count, start, is_last_record, pages) in cases {
+        let case = format!("{count} sessions, start {start:?}, is-last-record {is_last_record}");
+        let l = Listing::read(
+            ics::IcsConfig::default(),
+            sessions(count, start, is_last_record),
+            4,
+        )
+        .await;
+        let m = &l.metrics;
+        assert_all_succeeded(m, "vpn");
+        assert_eq!(l.total, Some(count as f64), "{case}");
+        assert_eq!(l.listed_sum(), count as u64, "{case}: {m}");
+        assert_eq!(l.listed, l.sim.sessions_by_realm_and_node(), "{case}");
+        assert_eq!(
+            value(m, "ics_active_users{target=\"vpn\"}"),
+            Some(l.sim.distinct_users() as f64),
+            "{case}"
+        );
+        assert_eq!(
+            value(m, "ics_user_login_permitted{target=\"vpn\"}"),
+            Some(1.0)
+        );
+        assert_eq!(l.sim.active_users_requests(), pages, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn the_listing_ends_on_a_short_page_or_the_last_record_marker() {
+    // The gateway reports more sessions than it lists (sessions that ended
+    // while the pages were read): the end of the listing is the gateway's
+    // word, not the total.
+    // (sessions, is-last-record, pages the listing takes)
+    for (count, is_last_record, pages) in [(1234, false, 7), (1200, true, 6), (1200, false, 7)] {
+        let mut listed_sessions = sessions(count, ics::StartBase::Zero, is_last_record);
+        listed_sessions.reported_total = Some(1300);
+        let l = Listing::read(ics::IcsConfig::default(), listed_sessions, 1).await;
+        assert_eq!(l.total, Some(1300.0));
+        assert_eq!(l.listed_sum(), count as u64);
+        let case = format!("{count} sessions, is-last-record {is_last_record}");
+        assert_eq!(l.sim.active_users_requests(), pages, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_that_ignores_start_cannot_keep_the_listing_going() {
+    let broken = sessions(1000, ics::StartBase::Ignored, false);
+    let l = Listing::read(ics::IcsConfig::default(), broken, 2).await;
+    assert_eq!(l.total, Some(1000.0));
+    assert_eq!(l.listed_sum(), 200, "only the first page exists");
+    // Five pages make the listing, two more are allowed for a 1-based
+    // `start` and for shifting sessions; then it stops.
+    assert_eq!(l.sim.active_users_requests(), 7);
+}
+
+#[tokio::test]
+async fn pages_after_the_first_are_in_flight_together() {
+    let cfg = ics::IcsConfig {
+        latency: Duration::from_millis(30),
+        ..ics::IcsConfig::default()
+    };
+    let l = Listing::read(cfg, sessions(2000, ics::StartBase::Zero, true), 4).await;
+    assert_eq!(l.listed_sum(), 2000);
+    assert_eq!(l.sim.active_users_requests(), 10);
+    let max = l.sim.max_active_users_in_flight();
+    assert!((2..=4).contains(&max), "{max} pages were in flight at most");
+}
+
+#[tokio::test]
+async fn a_key_that_expires_mid_scrape_is_renewed_and_the_scrape_succeeds() {
+    let mut cfg = ics::IcsConfig::with_realm_auth(admin());
+    // The first key serves five requests; the collectors need twelve.
+    cfg.key_uses = vec![5, 1000];
+    cfg.sessions = sessions(1234, ics::StartBase::Zero, false);
+    cfg.latency = Duration::from_millis(5);
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin(ADMIN_PASSWORD), 4).await;
+
+    let m = exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 1234, "{m}");
+    assert!(sim.unauthorized_answers() >= 1, "the first key did expire");
+    assert_eq!(sim.realm_auth_calls(), 2, "one sign-in, one renewal");
+
+    // The renewed key is kept for the next scrape.
+    let m = exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    assert_eq!(sim.realm_auth_calls(), 2);
+
+    // The admin session times out between scrapes.
+    sim.expire_keys();
+    let m = exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    assert_eq!(sim.realm_auth_calls(), 3);
+}
+
+#[tokio::test]
+async fn collectors_refused_together_cause_one_sign_in() {
+    let mut cfg = ics::IcsConfig::with_realm_auth(admin());
+    // The first key is refused on its first use, by every collector at once.
+    cfg.key_uses = vec![0, 1000];
+    cfg.latency = Duration::from_millis(20);
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin(ADMIN_PASSWORD), 4).await;
+    let m = exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    // Five authenticated collectors (the healthcheck needs no key) met the
+    // 401 with the same key; one of them signed in again.
+    assert_eq!(sim.unauthorized_answers(), 5);
+    assert_eq!(sim.realm_auth_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_key_is_shared_by_targets_and_probes_of_the_same_gateway() {
+    let (sim, running) = serve(ics::IcsConfig::with_realm_auth(admin())).await;
+    let work = Workdir::new();
+    let url = running.url();
+    let yaml = config(
+        &work,
+        Creds::Admin(ADMIN_PASSWORD),
+        4,
+        &[("a", &url), ("b", &url)],
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert_all_succeeded(&m, "a");
+    assert_all_succeeded(&m, "b");
+    let probe = exporter
+        .get(&format!("/probe?target={url}&module=ics"))
+        .await;
+    assert_eq!(probe.status, 200, "{}", probe.body);
+    assert_all_succeeded(&probe.body, &url);
+    assert_eq!(sim.realm_auth_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_sets_up_to_zero() {
+    let cfg = ics::IcsConfig::with_api_key(KEY);
+    let Setup {
+        exporter, _gateway, ..
+    } = setup(cfg, Creds::Key("not-the-key"), 4).await;
+    let m = exporter.metrics().await;
+    assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
+    for c in ["cluster", "active_users", "leases", "system", "named_users"] {
+        assert_eq!(success(&m, "vpn", c), Some(0.0), "{c}: {m}");
+    }
+    assert_eq!(
+        success(&m, "vpn", "healthcheck"),
+        Some(1.0),
+        "the healthcheck needs no key"
+    );
+    assert!(
+        value(&m, "appliance_exporter_upstream_requests_total{target=\"vpn\",endpoint=\"/api/v1/cluster\",code=\"401\"}").is_some(),
+        "{m}"
+    );
+    assert!(
+        series(&m, "ics_cluster_info{target=\"vpn\"").is_empty(),
+        "{m}"
+    );
+    let landing = exporter.get("/").await;
+    assert!(
+        landing.body.contains(
+            "/api/v1/cluster: HTTP 401: Invalid API key or the admin session has expired"
+        ),
+        "{}",
+        landing.body
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_admin_password_signs_in_once_per_scrape() {
+    let cfg = ics::IcsConfig::with_realm_auth(admin());
+    let Setup {
+        sim,
+        exporter,
+        _gateway,
+    } = setup(cfg, Creds::Admin("wrong-password"), 4).await;
+    for scrape in 1..=2 {
+        let m = exporter.metrics().await;
+        assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
+        for c in COLLECTORS {
+            assert_eq!(success(&m, "vpn", c), Some(0.0), "{c}: {m}");
+        }
+        assert_eq!(
+            sim.realm_auth_calls(),
+            scrape,
+            "not one sign-in per collector"
+        );
+    }
+    let landing = exporter.get("/").await;
+    assert!(
+        landing
+            .body
+            .contains("/api/v1/realm_auth: HTTP 401: Invalid username or password"),
+        "{}",
+        landing.body
+    );
+}
+
+#[tokio::test]
+async fn single_objects_and_numbers_as_strings() {
+    let cfg = ics::IcsConfig {
+        single_object: true,
+        string_numbers: true,
+        ..ics::IcsConfig::default()
+    };
+    // The second page holds one session: sent as an object.
+    let l = Listing::read(cfg, sessions(201, ics::StartBase::Zero, true), 4).await;
+    let m = &l.metrics;
+    assert_all_succeeded(m, "vpn");
+    assert_eq!(l.total, Some(201.0), "{m}");
+    assert_eq!(l.listed_sum(), 201);
+    assert_eq!(
+        value(m, "ics_cpu_utilization_ratio{target=\"vpn\"}"),
+        Some(0.08),
+        "{m}"
+    );
+    assert!(
+        series(m, "ics_disk_utilization_ratio{target=\"vpn\"").is_empty(),
+        "-1 is unknown"
+    );
+    assert_eq!(
+        value(m, "ics_max_licensed_users_reached{target=\"vpn\"}"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_license_leased{target=\"vpn\",feature=\"Concurrent Users\",client=\"client1\"}"
+        ),
+        Some(200.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_license_leased{target=\"vpn\",feature=\"Named Users\",client=\"client1\"}"
+        ),
+        Some(0.0),
+        "a single client-info object"
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_license_feature_licenses{target=\"vpn\",feature=\"Concurrent Users\"}"
+        ),
+        Some(200.0)
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_license_capacity{target=\"vpn\",feature=\"Concurrent Users\"}"
+        ),
+        Some(250.0)
+    );
+    assert_eq!(
+        value(m, "ics_named_users{target=\"vpn\",scope=\"local\"}"),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_software_info{target=\"vpn\",name=\"IVE-OS\",version=\"9.1R7\",build=\"6087\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        value(
+            m,
+            "ics_cluster_member_status_code{target=\"vpn\",member=\"node-51-39\"}"
+        ),
+        Some(f64::from(0x1b004)),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_standalone_gateway_is_not_a_failure() {
+    let mut not_found = ics::IcsConfig::with_api_key(KEY);
+    not_found.cluster = ics::ClusterAnswer::NotFound;
+    let mut empty = ics::IcsConfig::with_api_key(KEY);
+    empty.cluster = ics::ClusterAnswer::Body("{}".into());
+    let mut no_members = ics::IcsConfig::with_api_key(KEY);
+    no_members.cluster = ics::ClusterAnswer::Body(r#"{"members": [], "name": ""}"#.into());
+    let (_a, a) = serve(not_found).await;
+    let (_b, b) = serve(empty).await;
+    let (_c, c) = serve(no_members).await;
+    let work = Workdir::new();
+    let (ua, ub, uc) = (a.url(), b.url(), c.url());
+    let yaml = config(
+        &work,
+        Creds::Key(KEY),
+        4,
+        &[("a", &ua), ("b", &ub), ("c", &uc)],
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    for t in ["a", "b", "c"] {
+        assert_all_succeeded(&m, t);
+        assert!(
+            series(&m, &format!("ics_cluster_info{{target=\"{t}\"")).is_empty(),
+            "{m}"
+        );
+        assert!(
+            series(&m, &format!("ics_cluster_member_leader{{target=\"{t}\"")).is_empty(),
+            "{m}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_error_message_of_the_gateway_reaches_the_log_and_no_secret_does() {
+    let mut cfg = ics::IcsConfig::with_realm_auth(admin());
+    cfg.failures = vec![ics::Failure {
+        path: "/api/v1/license/license-server-lease-information".into(),
+        status: 400,
+        message: "This appliance is not a license server".into(),
+    }];
+    let (_sim, running) = serve(cfg).await;
+    let work = Workdir::new();
+    let url = running.url();
+    let yaml = config(&work, Creds::Admin(ADMIN_PASSWORD), 4, &[("vpn", &url)]);
+    let path = work.write("config.yml", &yaml);
+    let bin = Binary::start(
+        &["--config.file", path.to_str().unwrap(), "--log.level=debug"],
+        &[],
+    );
+    let m = get(&format!("{}/metrics", bin.url), &[]).await;
+    assert_eq!(success(&m.body, "vpn", "leases"), Some(0.0), "{}", m.body);
+    assert_eq!(success(&m.body, "vpn", "system"), Some(1.0), "{}", m.body);
+    assert_eq!(
+        value(&m.body, "ics_up{target=\"vpn\"}"),
+        Some(1.0),
+        "not a credentials failure"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let log = bin.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("collector failed") && l.contains("collector=leases"))
+        .unwrap_or_else(|| panic!("no failure line for leases: {log}"));
+    assert!(line.contains("target=vpn"), "{line}");
+    assert!(
+        line.contains("endpoint=/api/v1/license/license-server-lease-information"),
+        "{line}"
+    );
+    assert!(
+        line.contains("HTTP 400: This appliance is not a license server"),
+        "{line}"
+    );
+    use base64::Engine as _;
+    let admin_header =
+        base64::engine::general_purpose::STANDARD.encode(format!("admin1:{ADMIN_PASSWORD}"));
+    // Keys the simulator issues start with this (base64 of "realm-auth-key-").
+    let issued_key = "cmVhbG0tYXV0aC1rZXkt";
+    for secret in [ADMIN_PASSWORD, admin_header.as_str(), issued_key] {
+        assert!(!log.contains(secret), "{secret} appears in the log");
+        assert!(!m.body.contains(secret), "{secret} appears in the metrics");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_gateways_answer_every_collector_and_pass_promtool() {
+    let dir = Workdir::new();
+    let mut sims = Vec::new();
+    let part = ics::demo(dir.path(), &mut sims).await.unwrap();
+    let yaml = format!(
+        "auths:\n{}modules:\n{}targets:\n{}",
+        part.auths, part.modules, part.targets
+    );
+    let exporter = Exporter::start(&yaml).await;
+    let m = exporter.metrics().await;
+    for t in ["vpn-cluster", "vpn-dr"] {
+        assert_all_succeeded(&m, t);
+    }
+    if let Some((ok, out)) = promtool_check_metrics(&m) {
+        assert!(ok, "promtool check metrics: {out}\n{m}");
+    }
+    assert_eq!(listed(&m, "vpn-cluster").values().sum::<u64>(), 480);
+    assert_eq!(
+        value(&m, "ics_active_sessions{target=\"vpn-cluster\"}"),
+        Some(480.0)
+    );
+    assert_eq!(
+        value(
+            &m,
+            "ics_cluster_member_reachable{target=\"vpn-cluster\",member=\"ics-node-c\"}"
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &m,
+            "ics_cluster_member_leader{target=\"vpn-cluster\",member=\"ics-node-a\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &m,
+            "ics_cluster_vip_owner{target=\"vpn-dr\",vip=\"internal\",member=\"node-51-39\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&m, "ics_named_users{target=\"vpn-dr\",scope=\"pps\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &m,
+            "ics_license_capacity{target=\"vpn-cluster\",feature=\"Concurrent Users\"}"
+        ),
+        Some(250.0)
+    );
+}

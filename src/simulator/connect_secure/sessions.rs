@@ -1,0 +1,278 @@
+//! The simulated gateway's active sessions: a table defined by a formula
+//! (session `i` has user `i % users`, realm `i % realms`, node
+//! `(i / realms) % nodes`), rendered page by page on request in the
+//! document's record shape, so tens of thousands cost no memory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Which session `start` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartBase {
+    /// `start=0` is the first session.
+    Zero,
+    /// `start=1` is the first session (`start=0` too, as the document's
+    /// first request shows).
+    One,
+    /// A broken gateway: every page is the first.
+    Ignored,
+}
+
+/// The sessions and how their listing is paged.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    /// Number of sessions.
+    pub count: usize,
+    /// Distinct user names the sessions cycle through.
+    pub users: usize,
+    /// Authentication realms the sessions cycle through.
+    pub realms: Vec<String>,
+    /// Login nodes the sessions cycle through.
+    pub nodes: Vec<String>,
+    /// How `start` counts.
+    pub start: StartBase,
+    /// Whether pages carry `is-last-record` (the document's sample has none).
+    pub is_last_record: bool,
+    /// `user-login-permission`.
+    pub login_permitted: bool,
+    /// `total-matched-record-number` when it differs from `count`, as when
+    /// sessions end while the listing is read.
+    pub reported_total: Option<usize>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            count: 2,
+            users: 2,
+            realms: vec!["Users".into(), "Admin Users".into()],
+            nodes: vec!["localhost2".into()],
+            start: StartBase::Zero,
+            is_last_record: true,
+            login_permitted: true,
+            reported_total: None,
+        }
+    }
+}
+
+/// The most sessions on one page, as on the gateway.
+pub const PAGE_CAP: usize = 200;
+
+/// Pre-escaped labels and the page renderer.
+#[derive(Debug)]
+pub struct SessionTable {
+    /// The table's definition.
+    sessions: Sessions,
+    /// The realms as JSON strings, escaped once.
+    realms: Vec<String>,
+    /// The nodes as JSON strings, escaped once.
+    nodes: Vec<String>,
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+impl SessionTable {
+    /// The table of `sessions`.
+    pub fn new(mut sessions: Sessions) -> Self {
+        if sessions.realms.is_empty() {
+            sessions.realms.push("Users".into());
+        }
+        if sessions.nodes.is_empty() {
+            sessions.nodes.push("localhost2".into());
+        }
+        sessions.users = sessions.users.max(1);
+        Self {
+            realms: sessions.realms.iter().map(|r| json_string(r)).collect(),
+            nodes: sessions.nodes.iter().map(|n| json_string(n)).collect(),
+            sessions,
+        }
+    }
+
+    fn realm_of(&self, i: usize) -> usize {
+        i % self.realms.len()
+    }
+
+    fn node_of(&self, i: usize) -> usize {
+        (i / self.realms.len()) % self.nodes.len()
+    }
+
+    /// The sessions per (realm, node), as a complete listing should count them.
+    pub fn by_realm_and_node(&self) -> BTreeMap<(String, String), u64> {
+        let mut out = BTreeMap::new();
+        for i in 0..self.sessions.count {
+            let key = (
+                self.sessions.realms[self.realm_of(i)].clone(),
+                self.sessions.nodes[self.node_of(i)].clone(),
+            );
+            *out.entry(key).or_default() += 1;
+        }
+        out
+    }
+
+    /// Distinct user names among the sessions.
+    pub fn distinct_users(&self) -> usize {
+        self.sessions.users.min(self.sessions.count)
+    }
+
+    /// The body answering `number` and `start`. With `single_object`, a
+    /// page of one record sends it as an object, not a list; with
+    /// `string_numbers`, the counts are strings.
+    pub fn page(
+        &self,
+        number: Option<usize>,
+        start: Option<usize>,
+        single_object: bool,
+        string_numbers: bool,
+    ) -> String {
+        let number = number.unwrap_or(PAGE_CAP).min(PAGE_CAP);
+        let start = start.unwrap_or(0);
+        let first = match self.sessions.start {
+            StartBase::Zero => start,
+            StartBase::One => start.saturating_sub(1),
+            StartBase::Ignored => 0,
+        }
+        .min(self.sessions.count);
+        let end = first.saturating_add(number).min(self.sessions.count);
+        let returned = end - first;
+        let mut out = String::with_capacity(256 + returned * 1100);
+        out.push_str(
+            "{\n\"active-users\": {\n\"active-user-records\": {\n\"active-user-record\": ",
+        );
+        let as_object = single_object && returned == 1;
+        if !as_object {
+            out.push('[');
+        }
+        for i in first..end {
+            if i > first {
+                out.push(',');
+            }
+            self.record(&mut out, i);
+        }
+        if !as_object {
+            out.push(']');
+        }
+        let quote = if string_numbers { "\"" } else { "" };
+        let _ = write!(
+            out,
+            "\n}},\n\"total-matched-record-number\": {quote}{}{quote},\n\"total-returned-record-number\": {quote}{returned}{quote},\n\"user-login-permission\": {}",
+            self.sessions.reported_total.unwrap_or(self.sessions.count),
+            self.sessions.login_permitted
+        );
+        if self.sessions.is_last_record {
+            let _ = write!(out, ",\n\"is-last-record\": {}", end == self.sessions.count);
+        }
+        out.push_str("\n}\n}\n");
+        out
+    }
+
+    /// One record in the document's shape.
+    fn record(&self, out: &mut String, i: usize) {
+        let user = i % self.sessions.users;
+        let realm = &self.realms[self.realm_of(i)];
+        let node = &self.nodes[self.node_of(i)];
+        let seconds = 1_699_317_427 + i;
+        let _ = write!(
+            out,
+            "\n{{\n\"active-secondary-user-name\": null,\n\"active-user-name\": \"user{user:05}\",\n\
+             \"agent-type\": \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/117.0.0.0 Safari/537.36\",\n\
+             \"authentication-realm\": {realm},\n\"browser-id\": \"{i:032x}\",\n\"device-id\": null,\n\
+             \"endpoint-security-status\": \"Not Applicable\\nPassed Policies: \\nFailed Policies: \\nEliminated Roles: \",\n\
+             \"events\": 0,\n\"hc-failed-reasons\": null,\n\"login-node\": {node},\n\"mac-address\": null,\n\
+             \"network-connect-ip\": null,\n\"network-connect-ipv6\": null,\n\"network-connect-transport-mode\": null,\n\
+             \"ngp-session-id\": \"{i:010x}\",\n\"primary-auth-server-name\": \"System Local\",\n\
+             \"primary-auth-server-type\": \"Local Authentication\",\n\"pulse-client-version\": null,\n\
+             \"secondary-auth-server-name\": null,\n\"secondary-auth-server-type\": null,\n\
+             \"session-id\": \"sid{i:040x}00000000\",\n\"sign-in-time-micro\": \"{seconds}.743783\",\n\
+             \"source-ip\": \"10.{}.{}.{}\",\n\"user-roles\": \"Users\",\n\"user-sign-in-time\": \"2023/11/07 06:07:09\"\n}}",
+            (i >> 16) & 0xff,
+            (i >> 8) & 0xff,
+            i & 0xff
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(count: usize, start: StartBase) -> SessionTable {
+        SessionTable::new(Sessions {
+            count,
+            users: 3,
+            realms: vec!["R\"1".into(), "R2".into()],
+            nodes: vec!["n1".into(), "n2".into(), "n3".into()],
+            start,
+            is_last_record: true,
+            login_permitted: true,
+            reported_total: None,
+        })
+    }
+
+    fn ids(body: &str) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let records = &v["active-users"]["active-user-records"]["active-user-record"];
+        match records {
+            serde_json::Value::Array(list) => list
+                .iter()
+                .map(|r| r["session-id"].as_str().unwrap().to_owned())
+                .collect(),
+            one => vec![one["session-id"].as_str().unwrap().to_owned()],
+        }
+    }
+
+    #[test]
+    fn pages_follow_the_start_convention() {
+        let zero = table(5, StartBase::Zero);
+        let one = table(5, StartBase::One);
+        assert_eq!(
+            ids(&zero.page(Some(2), Some(0), false, false)),
+            ids(&one.page(Some(2), Some(1), false, false))
+        );
+        assert_eq!(
+            ids(&zero.page(Some(2), Some(0), false, false)),
+            ids(&one.page(Some(2), Some(0), false, false))
+        );
+        let z2 = ids(&zero.page(Some(2), Some(2), false, false));
+        let o2 = ids(&one.page(Some(2), Some(2), false, false));
+        assert_eq!(z2[0], o2[1], "a 1-based page starts one session earlier");
+        assert!(ids(&zero.page(Some(2), Some(9), false, false)).is_empty());
+    }
+
+    #[test]
+    fn page_quirks_and_end_marker() {
+        let t = table(3, StartBase::Zero);
+        let last = t.page(Some(2), Some(2), true, true);
+        let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+        assert!(
+            v["active-users"]["active-user-records"]["active-user-record"].is_object(),
+            "{last}"
+        );
+        assert_eq!(v["active-users"]["total-matched-record-number"], "3");
+        assert_eq!(v["active-users"]["is-last-record"], true);
+        let v: serde_json::Value =
+            serde_json::from_str(&t.page(Some(2), Some(0), true, false)).unwrap();
+        assert_eq!(v["active-users"]["is-last-record"], false);
+        assert_eq!(v["active-users"]["total-returned-record-number"], 2);
+        assert_eq!(
+            v["active-users"]["active-user-records"]["active-user-record"][0]["authentication-realm"],
+            "R\"1"
+        );
+    }
+
+    #[test]
+    fn the_gateway_caps_a_page_at_200() {
+        let t = table(450, StartBase::Zero);
+        assert_eq!(ids(&t.page(Some(1000), Some(0), false, false)).len(), 200);
+        assert_eq!(ids(&t.page(None, Some(400), false, false)).len(), 50);
+    }
+
+    #[test]
+    fn expected_counts_add_up() {
+        let t = table(1234, StartBase::One);
+        assert_eq!(t.by_realm_and_node().values().sum::<u64>(), 1234);
+        assert_eq!(t.by_realm_and_node().len(), 6);
+        assert_eq!(t.distinct_users(), 3);
+    }
+}
