@@ -35,22 +35,10 @@ async fn a_bad_file_keeps_the_old_configuration_and_names_file_line_and_field() 
     let secret = work.write("er2.pass", PASSWORD);
     let exporter =
         Exporter::start_in(work, &yaml(&secret, "er2_api", &[("one", appliance.url())])).await;
-    let before = exporter.metrics().await;
-    let loaded_at = value(
-        &before,
-        "appliance_exporter_config_last_reload_success_timestamp_seconds",
-    )
-    .unwrap();
+    let loaded_at = reload_state(&exporter.metrics().await).1.unwrap();
 
-    std::fs::write(
-        &exporter.config_path,
-        yaml(
-            &secret,
-            "er2-api",
-            &[("one", appliance.url()), ("two", appliance.url())],
-        ),
-    )
-    .unwrap();
+    let both = [("one", appliance.url()), ("two", appliance.url())];
+    std::fs::write(&exporter.config_path, yaml(&secret, "er2-api", &both)).unwrap();
     let (status, body) = post_reload(&exporter.url).await;
     assert_eq!(status, 500);
     assert_eq!(
@@ -61,49 +49,34 @@ async fn a_bad_file_keeps_the_old_configuration_and_names_file_line_and_field() 
         )
     );
     let m = exporter.metrics().await;
-    assert_eq!(
-        value(&m, "appliance_exporter_config_last_reload_successful"),
-        Some(0.0)
-    );
-    assert_eq!(
-        value(
-            &m,
-            "appliance_exporter_config_last_reload_success_timestamp_seconds"
-        ),
-        Some(loaded_at)
-    );
+    assert_eq!(reload_state(&m), (Some(0.0), Some(loaded_at)));
     // The old configuration is still in force.
     assert_eq!(value(&m, "er2_up{target=\"one\"}"), Some(1.0), "{m}");
     assert!(value(&m, "er2_up{target=\"two\"}").is_none(), "{m}");
 
     tokio::time::sleep(Duration::from_millis(20)).await;
-    std::fs::write(
-        &exporter.config_path,
-        yaml(
-            &secret,
-            "er2_api",
-            &[("one", appliance.url()), ("two", appliance.url())],
-        ),
-    )
-    .unwrap();
+    std::fs::write(&exporter.config_path, yaml(&secret, "er2_api", &both)).unwrap();
     let (status, body) = post_reload(&exporter.url).await;
     assert_eq!((status, body.as_str()), (200, "configuration reloaded\n"));
     let m = exporter.metrics().await;
-    assert_eq!(
-        value(&m, "appliance_exporter_config_last_reload_successful"),
-        Some(1.0)
-    );
-    assert!(
-        value(
-            &m,
-            "appliance_exporter_config_last_reload_success_timestamp_seconds"
-        )
-        .unwrap()
-            > loaded_at
-    );
+    let (ok, at) = reload_state(&m);
+    assert_eq!(ok, Some(1.0));
+    assert!(at.unwrap() > loaded_at);
     assert_eq!(value(&m, "er2_up{target=\"two\"}"), Some(1.0), "{m}");
     // GET is not a reload.
     assert_eq!(exporter.get("/-/reload").await.status, 405);
+}
+
+/// `appliance_exporter_config_last_reload_successful` and
+/// `..._success_timestamp_seconds`.
+fn reload_state(m: &str) -> (Option<f64>, Option<f64>) {
+    (
+        value(m, "appliance_exporter_config_last_reload_successful"),
+        value(
+            m,
+            "appliance_exporter_config_last_reload_success_timestamp_seconds",
+        ),
+    )
 }
 
 /// Polls `/metrics` until `done` holds (at most 20 s).
@@ -141,43 +114,23 @@ async fn sighup_reloads_the_real_binary() {
         value(m, "er2_up{target=\"one\"}") == Some(1.0)
     })
     .await;
-    let loaded_at = value(
-        &m,
-        "appliance_exporter_config_last_reload_success_timestamp_seconds",
-    )
-    .unwrap();
+    let loaded_at = reload_state(&m).1.unwrap();
 
-    std::fs::write(
-        &config,
-        yaml(
-            &secret,
-            "er2_api",
-            &[("one", appliance.url()), ("two", appliance.url())],
-        ),
-    )
-    .unwrap();
+    let both = [("one", appliance.url()), ("two", appliance.url())];
+    std::fs::write(&config, yaml(&secret, "er2_api", &both)).unwrap();
     sighup(&bin);
     let m = wait_for(&bin.url, "the new target after SIGHUP", |m| {
         value(m, "er2_up{target=\"two\"}") == Some(1.0)
     })
     .await;
-    assert_eq!(
-        value(&m, "appliance_exporter_config_last_reload_successful"),
-        Some(1.0)
-    );
-    assert!(
-        value(
-            &m,
-            "appliance_exporter_config_last_reload_success_timestamp_seconds"
-        )
-        .unwrap()
-            >= loaded_at
-    );
+    let (ok, at) = reload_state(&m);
+    assert_eq!(ok, Some(1.0));
+    assert!(at.unwrap() >= loaded_at);
 
     std::fs::write(&config, "targets: [\n").unwrap();
     sighup(&bin);
     let m = wait_for(&bin.url, "the failed reload", |m| {
-        value(m, "appliance_exporter_config_last_reload_successful") == Some(0.0)
+        reload_state(m).0 == Some(0.0)
     })
     .await;
     assert_eq!(
