@@ -129,7 +129,12 @@ async fn serve(flags: Flags) -> ExitCode {
             .unwrap_or_default();
         info!(address = %address, "listening");
         if let Some(demo) = &demo_guard {
-            demo.announce(&address, &flags.telemetry_path);
+            let scheme = if web.as_ref().is_some_and(|w| w.tls.is_some()) {
+                "https"
+            } else {
+                "http"
+            };
+            demo.announce(scheme, &address, &flags.telemetry_path);
         }
         let mut rx = stop_rx.clone();
         let shutdown = async move {
