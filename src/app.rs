@@ -1,19 +1,34 @@
 //! The running exporter's state: the configuration in force with its HTTP
-//! clients, the self-metrics, state shared across scrapes, and the last
-//! result of each static target. Reloading swaps the configuration
-//! atomically; a bad file keeps the old one.
+//! clients, the self-metrics, state shared across scrapes, the collections
+//! in flight, and the last result of each static target. Reloading swaps
+//! the configuration atomically; a bad file keeps the old one.
+//!
+//! Concurrent scrapes of one target share one collection: the first starts
+//! it (as a task of its own, so it finishes even if that scraper hangs
+//! up), the others wait for the same report. With a module's
+//! `min_interval`, a report younger than that is served again instead of
+//! asking the appliance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared as SharedFuture};
+use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::collectors::Shared;
 use crate::config::{self, Config};
+use crate::exposition::{Block, Desc, Samples};
 use crate::scrape::{self, ScrapeTarget, TargetReport};
 use crate::telemetry::SelfMetrics;
+
+static CACHED_AGE: Desc = Desc::gauge(
+    "appliance_exporter_cached_result_age_seconds",
+    "Age of the appliance data served for the target; with the module's min_interval a result younger than it is served again instead of asking the appliance (0 when fetched for this scrape)",
+);
 
 /// Settings from the command line that shape request handling.
 #[derive(Debug, Clone)]
@@ -104,7 +119,9 @@ pub struct App {
     /// Long-lived self-metrics.
     pub metrics: SelfMetrics,
     /// Collector state kept across scrapes.
-    pub shared: Shared,
+    pub shared: Arc<Shared>,
+    /// Collections in flight and recent results, shared by scrapes.
+    collections: Arc<Collections>,
     last: Mutex<BTreeMap<String, LastScrape>>,
     reloading: tokio::sync::Mutex<()>,
 }
@@ -120,7 +137,8 @@ impl App {
             settings,
             loaded: RwLock::new(Arc::new(loaded)),
             metrics,
-            shared: Shared::default(),
+            shared: Arc::new(Shared::default()),
+            collections: Arc::new(Collections::default()),
             last: Mutex::new(BTreeMap::new()),
             reloading: tokio::sync::Mutex::new(()),
         })
@@ -149,6 +167,8 @@ impl App {
             Ok(loaded) => {
                 loaded.announce();
                 *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
+                // Results of the old configuration are not served again.
+                self.collections.forget_recent();
                 self.metrics.record_reload(true);
                 info!(file = %self.settings.config_file.display(), "configuration reloaded");
                 Ok(())
@@ -211,49 +231,115 @@ impl App {
         })
     }
 
-    /// Scrapes one target within the budget the scrape header allows.
+    /// Scrapes one target within the budget the scrape header allows,
+    /// joining a collection of the same target already in flight, or
+    /// serving a recent result under the module's `min_interval`.
     pub async fn scrape(
         &self,
         target: &ScrapeTarget,
         scrape_timeout: Option<&str>,
         remember: bool,
-    ) -> TargetReport {
+    ) -> Served {
         let budget = crate::budget::budget(
             scrape_timeout,
             self.settings.timeout_offset,
             target.module.timeout,
         );
-        let report = scrape::scrape_target(
-            target,
-            budget,
-            &self.shared,
-            Some(self.metrics.upstream.clone()),
-        )
-        .await;
+        let key = CollectionKey::of(target);
+        let (report, age) = match self.collections.recent(&key) {
+            Some(recent) => recent,
+            None => {
+                let own_deadline = Instant::now() + budget;
+                let (deadline, collection) = self.join_or_start(key, target, own_deadline);
+                // The collection ends by its own deadline. A scraper with a
+                // shorter budget leaves in time; the collection goes on for
+                // the others.
+                let report = if own_deadline >= deadline {
+                    collection.await
+                } else {
+                    tokio::time::timeout_at(own_deadline, collection)
+                        .await
+                        .unwrap_or_else(|_| Arc::new(scrape::out_of_time(target, budget)))
+                };
+                (report, Duration::ZERO)
+            }
+        };
+        let served = Served {
+            report,
+            age,
+            min_interval: target.module.min_interval,
+        };
         if remember {
-            let failures = report
-                .outcomes
-                .iter()
-                .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.name)))
-                .collect();
-            self.last
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(
-                    target.label.clone(),
-                    LastScrape {
-                        finished: report.finished,
-                        duration: report.duration,
-                        success: report.success(),
-                        failures,
-                    },
-                );
+            self.remember(&target.label, &served.report);
         }
-        report
+        served
+    }
+
+    /// The collection of `key` in flight, or a new one ending by
+    /// `deadline`; with the deadline of the one returned.
+    fn join_or_start(
+        &self,
+        key: CollectionKey,
+        target: &ScrapeTarget,
+        deadline: Instant,
+    ) -> (Instant, Collection) {
+        let mut in_flight = self
+            .collections
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A finished collection still listed (its task died) is replaced.
+        if let Some((ends, c)) = in_flight.get(&key)
+            && c.peek().is_none()
+        {
+            return (*ends, c.clone());
+        }
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let task = {
+            let (target, key) = (target.clone(), key.clone());
+            let shared = self.shared.clone();
+            let metrics = self.metrics.upstream.clone();
+            let collections = self.collections.clone();
+            tokio::spawn(async move {
+                let report =
+                    Arc::new(scrape::scrape_target(&target, budget, &shared, Some(metrics)).await);
+                collections.finished(&key, &report, target.module.min_interval);
+                report
+            })
+        };
+        let fallback = target.clone();
+        let collection = async move {
+            task.await
+                .unwrap_or_else(|_| Arc::new(scrape::out_of_time(&fallback, budget)))
+        }
+        .boxed()
+        .shared();
+        in_flight.insert(key, (deadline, collection.clone()));
+        (deadline, collection)
+    }
+
+    fn remember(&self, label: &str, report: &TargetReport) {
+        let failures = report
+            .outcomes
+            .iter()
+            .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.name)))
+            .collect();
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                label.to_owned(),
+                LastScrape {
+                    finished: report.finished,
+                    duration: report.duration,
+                    success: report.success(),
+                    failures,
+                },
+            );
     }
 
     /// Scrapes every static target concurrently.
-    pub async fn scrape_all(&self, scrape_timeout: Option<&str>) -> Vec<TargetReport> {
+    pub async fn scrape_all(&self, scrape_timeout: Option<&str>) -> Vec<Served> {
         let loaded = self.loaded();
         let targets: Vec<ScrapeTarget> = loaded
             .config
@@ -271,5 +357,117 @@ impl App {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// A target's report as served to one scrape.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The report, shared by every scrape that waited for it.
+    pub report: Arc<TargetReport>,
+    /// How old its data is (zero unless served again under `min_interval`).
+    pub age: Duration,
+    /// The module's `min_interval`, when it has one.
+    pub min_interval: Option<Duration>,
+}
+
+impl Served {
+    /// The blocks to render: the report's, and the age of its data for
+    /// modules with a `min_interval`.
+    pub fn blocks(&self) -> Vec<Arc<Block>> {
+        let mut blocks = vec![self.report.block.clone()];
+        if self.min_interval.is_some() {
+            let mut samples = Samples::new();
+            samples.push_plain(&CACHED_AGE, self.age.as_secs_f64());
+            blocks.push(Arc::new(Block {
+                target: self.report.block.target.clone(),
+                samples,
+            }));
+        }
+        blocks
+    }
+}
+
+/// What makes two scrapes ask the same thing of the same appliance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CollectionKey {
+    label: String,
+    url: String,
+    module: String,
+    auth: String,
+}
+
+impl CollectionKey {
+    fn of(target: &ScrapeTarget) -> Self {
+        Self {
+            label: target.label.clone(),
+            url: target.url.to_string(),
+            module: target.module.name.clone(),
+            auth: target.auth.name.clone(),
+        }
+    }
+}
+
+/// A collection in flight; every scrape waiting for it holds a clone.
+type Collection = SharedFuture<BoxFuture<'static, Arc<TargetReport>>>;
+
+/// Collections in flight, and recent reports kept for `min_interval`.
+#[derive(Default)]
+struct Collections {
+    /// Each with the deadline it ends by.
+    in_flight: Mutex<HashMap<CollectionKey, (Instant, Collection)>>,
+    /// Report and until when it may be served again.
+    recent: Mutex<HashMap<CollectionKey, (Arc<TargetReport>, Instant)>>,
+}
+
+impl std::fmt::Debug for Collections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collections")
+            .field("in_flight", &self.in_flight.lock().map_or(0, |m| m.len()))
+            .field("recent", &self.recent.lock().map_or(0, |m| m.len()))
+            .finish()
+    }
+}
+
+impl Collections {
+    /// A report still young enough to serve again, and its age.
+    fn recent(&self, key: &CollectionKey) -> Option<(Arc<TargetReport>, Duration)> {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let (report, until) = recent.get(key)?;
+        if Instant::now() >= *until {
+            return None;
+        }
+        let age = SystemTime::now()
+            .duration_since(report.finished)
+            .unwrap_or_default();
+        Some((report.clone(), age))
+    }
+
+    /// Called by a collection when it ends: no longer in flight, and kept
+    /// for `min_interval`. Expired reports are dropped here, so the map
+    /// holds only targets scraped within their interval.
+    fn finished(
+        &self,
+        key: &CollectionKey,
+        report: &Arc<TargetReport>,
+        min_interval: Option<Duration>,
+    ) {
+        if let Some(interval) = min_interval {
+            let now = Instant::now();
+            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            recent.retain(|_, (_, until)| *until > now);
+            recent.insert(key.clone(), (report.clone(), now + interval));
+        }
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+
+    fn forget_recent(&self) {
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }

@@ -15,15 +15,16 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Prints where to look, once the exporter listens on `address`.
-    pub fn announce(&self, address: &str, telemetry_path: &str) {
+    /// Prints where to look, once the exporter listens on `address` (over
+    /// `scheme`, https when the web configuration enables TLS).
+    pub fn announce(&self, scheme: &str, address: &str, telemetry_path: &str) {
         let shown = address
             .replace("[::]", "localhost")
             .replace("0.0.0.0", "localhost");
         eprintln!(
             "\nappliance_exporter demo: {} simulated appliances are running.\n  \
-             metrics:        http://{shown}{telemetry_path}\n  \
-             landing page:   http://{shown}/\n  \
+             metrics:        {scheme}://{shown}{telemetry_path}\n  \
+             landing page:   {scheme}://{shown}/\n  \
              configuration:  {} (copy it as a starting point for real appliances)\n",
             self.sims.len(),
             self.config_path.display()

@@ -17,15 +17,17 @@ pub mod server;
 pub mod simulator;
 pub mod telemetry;
 pub mod upstream;
+pub mod webconfig;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::app::{App, Settings};
 use crate::cli::Flags;
 use crate::config::Config;
+use crate::webconfig::WebConfig;
 
 /// Installs the process-wide TLS crypto provider (ring).
 pub fn install_crypto_provider() {
@@ -37,19 +39,7 @@ pub fn install_crypto_provider() {
 pub fn run(flags: Flags) -> ExitCode {
     install_crypto_provider();
     if flags.config_check {
-        return match Config::load(&flags.config_file) {
-            Ok(config) => {
-                print!("{}", config.summary());
-                for w in &config.warnings {
-                    println!("warning: {w}");
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
-            }
-        };
+        return check_configuration(&flags);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::from(flags.worker_threads))
@@ -66,15 +56,23 @@ pub fn run(flags: Flags) -> ExitCode {
 }
 
 async fn serve(flags: Flags) -> ExitCode {
-    if let Some(path) = &flags.web_config_file {
-        let reason = format!(
-            "--web.config.file {}: TLS and basic auth for the exporter's endpoint are not available in this build",
-            path.display()
-        );
-        error!(reason = %reason, "cannot start");
-        eprintln!("{reason}");
-        return ExitCode::FAILURE;
-    }
+    let web = match &flags.web_config_file {
+        None => None,
+        Some(path) => match WebConfig::load(path) {
+            Ok(web) => {
+                for w in &web.warnings {
+                    warn!(reason = %w, "web configuration warning");
+                }
+                info!(summary = %web.summary(), "web configuration loaded");
+                Some(Arc::new(web))
+            }
+            Err(e) => {
+                error!(reason = %e, "invalid web configuration");
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let mut demo_guard = None;
     let config_file = if flags.demo {
         match demo::start().await {
@@ -132,14 +130,24 @@ async fn serve(flags: Flags) -> ExitCode {
             .unwrap_or_default();
         info!(address = %address, "listening");
         if let Some(demo) = &demo_guard {
-            demo.announce(&address, &flags.telemetry_path);
+            let scheme = if web.as_ref().is_some_and(|w| w.tls.is_some()) {
+                "https"
+            } else {
+                "http"
+            };
+            demo.announce(scheme, &address, &flags.telemetry_path);
         }
         let mut rx = stop_rx.clone();
         let shutdown = async move {
             // A dropped sender also means stop.
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        servers.push(tokio::spawn(server::serve(listener, app.clone(), shutdown)));
+        servers.push(tokio::spawn(server::serve_with(
+            listener,
+            app.clone(),
+            web.clone(),
+            shutdown,
+        )));
     }
     tokio::spawn(reload_on_sighup(app.clone()));
     wait_for_termination().await;
@@ -150,6 +158,35 @@ async fn serve(flags: Flags) -> ExitCode {
     }
     drop(demo_guard);
     ExitCode::SUCCESS
+}
+
+/// `--config.check`: the configuration and, when given, the web
+/// configuration; a summary of each, never a secret.
+fn check_configuration(flags: &Flags) -> ExitCode {
+    let mut checks = vec![Config::load(&flags.config_file).map(|c| (c.summary(), c.warnings))];
+    if let Some(path) = &flags.web_config_file {
+        checks.push(WebConfig::load(path).map(|w| (format!("{}\n", w.summary()), w.warnings)));
+    }
+    let mut ok = true;
+    for check in checks {
+        match check {
+            Ok((summary, warnings)) => {
+                print!("{summary}");
+                for w in &warnings {
+                    println!("warning: {w}");
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 async fn reload_on_sighup(app: Arc<App>) {

@@ -104,30 +104,77 @@ pub async fn scrape_target(
         }
     });
     let results = futures::future::join_all(runs).await;
+    let runs = results
+        .into_iter()
+        .map(|(name, result, duration)| (name, result.ok(), duration))
+        .collect();
+    let report = assemble(target, budget, runs, upstream.answered(), true);
+    debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
+    TargetReport {
+        duration: started.elapsed(),
+        ..report
+    }
+}
 
+/// The report of a scrape that could not wait for the collection of its
+/// target already in flight (its own budget was shorter): every collector
+/// is reported failed for lack of time. Nothing is logged: the collection
+/// itself logs what went wrong.
+pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
+    let runs = target
+        .module
+        .collectors
+        .iter()
+        .map(|&name| (name, None, budget))
+        .collect();
+    assemble(target, budget, runs, false, false)
+}
+
+/// How each collector ended (`None`: still running at the deadline).
+type Runs = Vec<(
+    &'static str,
+    Option<Result<Samples, CollectError>>,
+    Duration,
+)>;
+
+/// Turns the collectors' outcomes into the target's report, logging each
+/// failure when `log` is set.
+fn assemble(
+    target: &ScrapeTarget,
+    budget: Duration,
+    runs: Runs,
+    answered: bool,
+    log: bool,
+) -> TargetReport {
     let mut samples = Samples::new();
-    let mut outcomes = Vec::with_capacity(results.len());
+    let mut outcomes = Vec::with_capacity(runs.len());
     let mut credentials_refused = false;
     let mut per_collector = Samples::new();
-    for (name, result, duration) in results {
+    let mut longest = Duration::ZERO;
+    for (name, result, duration) in runs {
+        longest = longest.max(duration);
         let (collected, error) = match result {
-            Ok(Ok(collected)) => (collected, None),
-            Ok(Err(mut err)) => {
+            Some(Ok(collected)) => (collected, None),
+            Some(Err(mut err)) => {
                 credentials_refused |= err.is_auth();
-                log_failure(&target.label, name, &err);
+                if log {
+                    log_failure(&target.label, name, &err);
+                }
                 // A partly failed collector still emits what worked.
                 (err.take_samples(), Some(err.to_string()))
             }
-            Err(_elapsed) => {
+            None => {
                 let reason = format!(
                     "did not finish within the scrape budget of {}",
                     humantime::format_duration(round_ms(budget))
                 );
-                warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
+                if log {
+                    warn!(target = %target.label, collector = name, reason = %reason, "collector failed");
+                }
                 (Samples::new(), Some(reason))
             }
         };
-        for w in &collected.warnings {
+        for w in collected.warnings.iter().filter(|_| log) {
             warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
         }
         samples.append(collected);
@@ -143,13 +190,12 @@ pub async fn scrape_target(
             duration,
         });
     }
-    let up = upstream.answered() && !credentials_refused;
+    let up = answered && !credentials_refused;
     let mut block = Samples::new();
     block.push_plain(target.module.kind.up_desc(), up);
     block.append(per_collector);
     block.append(samples);
     block.warnings.clear();
-    debug!(target = %target.label, up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
         block: Arc::new(Block {
             target: Some(target.label.clone()),
@@ -158,7 +204,7 @@ pub async fn scrape_target(
         outcomes,
         up,
         finished: SystemTime::now(),
-        duration: started.elapsed(),
+        duration: longest,
     }
 }
 

@@ -11,6 +11,7 @@ use serde::de::{
     self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 
+use crate::exposition::Samples;
 use crate::upstream::UpstreamError;
 
 /// A field that should hold a number, sent as a JSON number or a numeric
@@ -53,13 +54,14 @@ pub enum Flag {
 }
 
 impl Num {
-    /// The value, or `None` with a warning pushed for an invalid one.
-    pub fn get(&self, warn: &mut impl FnMut(String)) -> Option<f64> {
+    /// The value; an invalid one is dropped with a warning naming the
+    /// endpoint and field, so only its series goes missing.
+    pub fn read(&self, s: &mut Samples, endpoint: &'static str, field: &str) -> Option<f64> {
         match self {
             Num::Value(v) => Some(*v),
             Num::Missing => None,
             Num::Invalid(why) => {
-                warn(why.clone());
+                s.warn(endpoint, field, why.clone());
                 None
             }
         }
@@ -133,49 +135,11 @@ impl<'de> Deserialize<'de> for Num {
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text::Value(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-                Ok(Text::Value(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text::Value(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text::Value(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text::Value(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
-                Ok(Text::Value(v.to_string()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
-                Ok(Text::Missing)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Text, E> {
-                Ok(Text::Missing)
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Text, D2::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Text::Invalid("expected text, got a list".into()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Text::Invalid("expected text, got an object".into()))
-            }
-        }
-        d.deserialize_any(V)
+        Ok(match TextRef::deserialize(d)? {
+            TextRef::Missing => Text::Missing,
+            TextRef::Value(v) => Text::Value(v.into_owned()),
+            TextRef::Invalid(why) => Text::Invalid(why.to_owned()),
+        })
     }
 }
 
@@ -202,8 +166,8 @@ pub enum TextRef<'a> {
     Missing,
     /// The text.
     Value(Cow<'a, str>),
-    /// Present but a list or object.
-    Invalid,
+    /// Present but a list or object; the reason is for the warning.
+    Invalid(&'static str),
 }
 
 impl TextRef<'_> {
@@ -256,11 +220,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for TextRef<'a> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(TextRef::Invalid)
+                Ok(TextRef::Invalid("expected text, got a list"))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(TextRef::Invalid)
+                Ok(TextRef::Invalid("expected text, got an object"))
             }
         }
         d.deserialize_any(V)

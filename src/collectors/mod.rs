@@ -7,6 +7,8 @@ pub mod connect_secure;
 pub mod enterprise_recon;
 pub mod json;
 pub mod sectona;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 use crate::config::{Auth, Credentials, Module};
 use crate::exposition::{Desc, Samples};

@@ -216,7 +216,10 @@ impl Config {
 
     /// Decodes and validates `text` as if read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw = decode(path, text)?;
+        if text.trim().is_empty() {
+            return Err(ConfigError::file(path, "the configuration is empty"));
+        }
+        let raw: raw::RawConfig = decode_yaml(path, text)?;
         validate::validate(path, raw)
     }
 
@@ -263,14 +266,16 @@ impl Config {
     }
 }
 
-/// Strict decode, remembering the serde path of a failure.
-fn decode(path: &Path, text: &str) -> Result<raw::RawConfig, ConfigError> {
-    if text.trim().is_empty() {
-        return Err(ConfigError::file(path, "the configuration is empty"));
-    }
+/// Strict YAML decode of `text` (read from `path`) as `T`, remembering the
+/// serde path of a failure so the error names file, line and field. The
+/// web configuration (`crate::webconfig`) is decoded the same way.
+pub(crate) fn decode_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
     let mut failed_at: Option<String> = None;
     serde_saphyr::with_deserializer_from_str(text, |de| {
-        serde_path_to_error::deserialize::<_, raw::RawConfig>(de).map_err(|e| {
+        serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
             failed_at = Some(e.path().to_string());
             e.into_inner()
         })

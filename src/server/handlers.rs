@@ -34,7 +34,7 @@ pub async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Respons
     let reports = app
         .scrape_all(header_str(&headers, SCRAPE_TIMEOUT_HEADER))
         .await;
-    let blocks = reports.into_iter().map(|r| r.block).collect();
+    let blocks = reports.iter().flat_map(|served| served.blocks()).collect();
     exposition_response(blocks, Some(&app), format)
 }
 
@@ -61,14 +61,14 @@ pub async fn probe(
         Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     };
     let remember = !params.contains_key("module");
-    let report = app
+    let served = app
         .scrape(
             &target,
             header_str(&headers, SCRAPE_TIMEOUT_HEADER),
             remember,
         )
         .await;
-    exposition_response(vec![report.block], None, format)
+    exposition_response(served.blocks(), None, format)
 }
 
 /// `GET /`.

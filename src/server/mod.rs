@@ -1,8 +1,10 @@
-//! The HTTP surface (SPEC §4): routes, and serving them on already-bound
-//! listeners so tests can bind port 0.
+//! The HTTP surface (SPEC §4): routes, protected as the web configuration
+//! says, served on already-bound listeners so tests can bind port 0.
 
+mod guard;
 mod handlers;
 pub mod landing;
+pub mod listen;
 pub mod negotiate;
 
 use std::future::Future;
@@ -14,6 +16,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::webconfig::{LiveWebConfig, WebConfig};
 
 /// The router of every endpoint.
 pub fn router(app: Arc<App>) -> Router {
@@ -58,15 +61,37 @@ pub async fn bind(text: &str) -> Result<TcpListener, String> {
     Err(last)
 }
 
-/// Serves the router on `listener` until `shutdown` completes.
+/// Serves every endpoint on `listener`, unprotected, until `shutdown`
+/// completes.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, None, shutdown).await
+}
+
+/// Serves every endpoint on `listener` behind the web configuration's TLS,
+/// basic authentication and headers (none without one) until `shutdown`
+/// completes. Changes of the web configuration file apply to the requests
+/// and connections after them.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Arc<App>,
+    web: Option<Arc<WebConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut routes = router(app);
+    let mut transport = listen::Transport::default();
+    if let Some(web) = web {
+        let (tls_on, http2) = (web.tls.is_some(), web.http2);
+        let live = Arc::new(LiveWebConfig::new(web));
+        routes = guard::protect(routes, live.clone());
+        let tls: Option<listen::TlsSource> =
+            tls_on.then(|| Arc::new(move || live.current().tls.clone()) as listen::TlsSource);
+        transport = listen::Transport { tls, http2 };
+    }
+    listen::serve_router(listener, routes, transport, shutdown).await
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod connect_secure;
 pub mod enterprise_recon;
+pub mod faults;
 pub mod sectona;
 
 use std::net::SocketAddr;
@@ -11,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::http::HeaderMap;
-use base64::Engine as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -20,6 +20,8 @@ use tokio::task::JoinHandle;
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Whether it serves HTTPS.
+    tls: bool,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -27,7 +29,8 @@ pub struct Running {
 impl Running {
     /// Its base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -54,6 +57,35 @@ pub async fn start(router: Router) -> std::io::Result<Running> {
     });
     Ok(Running {
         addr,
+        tls: false,
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// Serves `router` over HTTPS on `127.0.0.1:0` with the given certificate
+/// chain and key (PEM), e.g. one signed by a CA the exporter does not
+/// trust.
+pub async fn start_tls(router: Router, cert_pem: &str, key_pem: &str) -> std::io::Result<Running> {
+    let config =
+        crate::webconfig::tls::fixed_server_config(cert_pem.as_bytes(), key_pem.as_bytes())
+            .map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let transport = crate::server::listen::Transport {
+        tls: Some(std::sync::Arc::new(move || Some(config.clone()))),
+        http2: false,
+    };
+    let task = tokio::spawn(async move {
+        let _ = crate::server::listen::serve_router(listener, router, transport, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok(Running {
+        addr,
+        tls: true,
         stop: Some(stop),
         task,
     })
@@ -61,17 +93,8 @@ pub async fn start(router: Router) -> std::io::Result<Running> {
 
 /// The user and password of a basic `Authorization` header.
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    let value = headers.get(axum::http::header::AUTHORIZATION)?;
+    crate::webconfig::parse_basic(value.as_bytes())
 }
 
 /// A JSON response with the given status.

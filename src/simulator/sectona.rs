@@ -519,9 +519,15 @@ pub const DEMO_QUERIES: &str = concat!(
     "      - {name: core-sw1, entitlement_type: Asset, asset_type: Cisco, asset_host: core-sw1}\n",
 );
 
+/// A demo query the server answers with a documented API error (011690,
+/// the account is not on that asset): the collector still succeeds, and
+/// `sectona_query_error` and its alert have something to show.
+pub const DEMO_FAILING_QUERY: &str = "      - {name: web01-backup, entitlement_type: Account, asset_type: Linux, asset_host: web01, account_name: backup, account_type: Local}\n";
+
 /// The demo's Sectona server: a few users with entitlements on database,
 /// Linux, Windows and network assets, watched by three queries of each
-/// entitlement type, all answered successfully.
+/// entitlement type, answered successfully, and one query the server
+/// refuses with an API error.
 pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<DemoPart, String> {
     let (user, password, instance) = ("pamapi", "demo-sectona-password", "PROD");
     let secret = write_secret(dir, "sectona.password", password)?;
@@ -535,7 +541,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
         ),
         modules: format!(
             "  sectona:\n    kind: sectona\n    auth: sectona_api\n    timeout: 10s\n    \
-             instance: {instance}\n    entitlements:\n{DEMO_QUERIES}"
+             instance: {instance}\n    entitlements:\n{DEMO_QUERIES}{DEMO_FAILING_QUERY}"
         ),
         targets: format!("  - {{name: pam, url: \"{url}\", module: sectona}}\n"),
     })

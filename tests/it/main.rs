@@ -7,6 +7,8 @@ mod connect_secure;
 mod enterprise_recon;
 mod faults;
 mod operations;
+mod reload;
 mod sectona;
 mod security;
 mod server;
+mod sharing;

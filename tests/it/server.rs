@@ -312,3 +312,50 @@ async fn gzip_answers_are_decompressed_and_capped_after_decompression() {
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_shows_every_family_with_every_collector_succeeding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin =
+        crate::common::Binary::start(&["--demo"], &[("TMPDIR", tmp.path().to_str().unwrap())]);
+    let m = crate::common::get(&format!("{}/metrics", bin.url), &[])
+        .await
+        .body;
+    for family in ["er2_", "ics_", "sectona_"] {
+        assert!(!series(&m, family).is_empty(), "no {family} series: {m}");
+    }
+    let collectors = series(&m, "appliance_exporter_collector_success{");
+    assert!(collectors.len() >= 15, "{collectors:?}");
+    assert!(
+        collectors.iter().all(|l| l.ends_with(" 1")),
+        "{collectors:?}"
+    );
+    for up in ["er2_up{", "ics_up{", "sectona_up{"] {
+        assert!(series(&m, up).iter().all(|l| l.ends_with(" 1")), "{m}");
+    }
+    // The banner says where the metrics and the generated configuration are.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = bin.log();
+    let config = tmp
+        .path()
+        .join("appliance_exporter-demo/appliance_exporter.yml");
+    assert!(
+        log.contains(&format!("metrics:        {}/metrics", bin.url)),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("configuration:  {}", config.display())),
+        "{log}"
+    );
+    // The configuration it wrote is a valid starting point.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_appliance_exporter"))
+        .args(["--config.check", "--config.file"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

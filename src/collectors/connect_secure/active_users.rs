@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tracing::{debug, warn};
 
-use super::{Gateway, number, session_page};
+use super::{Gateway, session_page};
 use crate::collectors::json::{self, Flag, Num, OneOrMany, TextRef};
 use crate::config::ActiveUsersOptions;
 use crate::exposition::{Desc, Samples};
@@ -505,7 +505,10 @@ pub async fn fetch(
 /// Encodes an active-users snapshot.
 pub fn encode(a: &ActiveUsers) -> Samples {
     let mut s = Samples::new();
-    if let Some(total) = number(&mut s, ENDPOINT, "total-matched-record-number", &a.total) {
+    if let Some(total) = a
+        .total
+        .read(&mut s, ENDPOINT, "total-matched-record-number")
+    {
         s.push_plain(&SESSIONS, total);
     }
     let mut places: Vec<_> = a.listed.iter().collect();

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{Gateway, number};
+use super::Gateway;
 use crate::collectors::json::{Flag, Num};
 use crate::exposition::{Desc, Samples};
 use crate::upstream::UpstreamError;
@@ -136,7 +136,7 @@ pub fn encode(h: &Healthcheck) -> Samples {
 
 /// Pushes `value / divisor` unless the gateway does not know it (-1).
 fn push_known(s: &mut Samples, desc: &'static Desc, field: &str, value: &Num, divisor: f64) {
-    match number(s, ENDPOINT, field, value) {
+    match value.read(s, ENDPOINT, field) {
         Some(-1.0) => {}
         Some(v) if v < 0.0 => s.warn(ENDPOINT, field, format!("negative value {v}")),
         Some(v) => s.push_plain(desc, v / divisor),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{Gateway, number, unique_name};
+use super::{Gateway, unique_name};
 use crate::collectors::json::{Num, OneOrMany, Text};
 use crate::config::LeasesOptions;
 use crate::exposition::{Desc, Samples};
@@ -103,12 +103,10 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
             continue;
         };
         let labels = [("feature", feature)];
-        if let Some(v) = number(
-            &mut s,
-            ENDPOINT,
-            &format!("{field}.total-count"),
-            &f.total_count,
-        ) {
+        if let Some(v) = f
+            .total_count
+            .read(&mut s, ENDPOINT, &format!("{field}.total-count"))
+        {
             s.push(&FEATURE_LICENSES, &labels, v);
         }
         let mut clients = HashSet::new();
@@ -120,12 +118,10 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
             else {
                 continue;
             };
-            if let Some(v) = number(
-                &mut s,
-                ENDPOINT,
-                &format!("{cfield}.leased-count"),
-                &c.leased_count,
-            ) {
+            if let Some(v) =
+                c.leased_count
+                    .read(&mut s, ENDPOINT, &format!("{cfield}.leased-count"))
+            {
                 s.push(&LEASED, &[("feature", feature), ("client", client)], v);
             }
         }

@@ -173,7 +173,7 @@ pub fn encode(l: &Licenses, options: &LicensesOptions) -> Samples {
         1_i64,
     );
     encode_state(l, &mut s);
-    if let Some(v) = num(&mut s, &l.expires, "expires") {
+    if let Some(v) = l.expires.read(&mut s, ENDPOINT, "expires") {
         s.push_plain(&EXPIRY, v);
     }
     encode_summary(l, &mut s);
@@ -189,15 +189,6 @@ pub fn encode(l: &Licenses, options: &LicensesOptions) -> Samples {
     encode_data_usage(l, options, &mut s);
     encode_pending(l, &mut s);
     s
-}
-
-fn num(s: &mut Samples, n: &Num, field: &str) -> Option<f64> {
-    let mut warning = None;
-    let v = n.get(&mut |why| warning = Some(why));
-    if let Some(why) = warning {
-        s.warn(ENDPOINT, field, why);
-    }
-    v
 }
 
 fn encode_state(l: &Licenses, s: &mut Samples) {
@@ -246,10 +237,10 @@ fn encode_summary(l: &Licenses, s: &mut Samples) {
             (&POOL_LIMIT, &POOL_USED)
         };
         let labels = [("pool", pool), ("description", description)];
-        if let Some(v) = num(s, &row.total, &format!("summary[{i}].total")) {
+        if let Some(v) = row.total.read(s, ENDPOINT, &format!("summary[{i}].total")) {
             s.push(limit_desc, &labels, v);
         }
-        if let Some(v) = num(s, &row.usage, &format!("summary[{i}].usage")) {
+        if let Some(v) = row.usage.read(s, ENDPOINT, &format!("summary[{i}].usage")) {
             s.push(used_desc, &labels, v);
         }
     }
@@ -259,7 +250,10 @@ fn encode_data_usage(l: &Licenses, options: &LicensesOptions, s: &mut Samples) {
     let mut totals: BTreeMap<(String, String), f64> = BTreeMap::new();
     let mut per_location: BTreeMap<(String, String, String), f64> = BTreeMap::new();
     for (i, row) in l.datausage.0.iter().enumerate() {
-        let Some(bytes) = num(s, &row.bytes, &format!("datausage[{i}].bytes")) else {
+        let Some(bytes) = row
+            .bytes
+            .read(s, ENDPOINT, &format!("datausage[{i}].bytes"))
+        else {
             continue;
         };
         let attribution = row.attribution.as_str().unwrap_or("unknown").to_owned();
@@ -359,22 +353,10 @@ mod tests {
 
     fn check(sample: &str, per_location: bool, expected: &str) {
         let (out, warnings) = exposition(sample, per_location);
-        if std::env::var_os("UPDATE_TESTDATA").is_some() {
-            std::fs::write(
-                format!(
-                    "{}/src/collectors/enterprise_recon/testdata/{expected}",
-                    env!("CARGO_MANIFEST_DIR")
-                ),
-                &out,
-            )
-            .unwrap();
-        }
-        let want = std::fs::read_to_string(format!(
-            "{}/src/collectors/enterprise_recon/testdata/{expected}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        assert_eq!(out, want, "exposition of {expected} changed");
+        crate::collectors::testdata::assert_matches(
+            &out,
+            &format!("collectors/enterprise_recon/testdata/{expected}"),
+        );
         assert!(warnings.is_empty(), "{warnings:?}");
     }
 

@@ -201,8 +201,8 @@ impl SessionTable {
 pub struct Prerendered {
     /// The `number` they answer (0: none rendered).
     page_size: usize,
-    /// Page `k` answers `start = k * page_size`, up to the first past the
-    /// end.
+    /// Page `k` answers `start = k * page_size`, for every `start` up to
+    /// the number of sessions.
     pages: Vec<Bytes>,
 }
 
@@ -322,14 +322,14 @@ mod tests {
     fn prerendered_pages_are_the_rendered_ones() {
         let t = table(450, StartBase::One);
         let p = Prerendered::new(&t, 200, true, true);
-        for start in [0, 200, 400, 600] {
+        for start in [0, 200, 400] {
             let cached = p.get(Some(200), Some(start)).unwrap();
             assert_eq!(
                 cached,
                 t.page(Some(200), Some(start), true, true).as_bytes()
             );
         }
-        assert!(p.get(Some(200), Some(800)).is_none(), "past the end");
+        assert!(p.get(Some(200), Some(600)).is_none(), "past the end");
         assert!(p.get(Some(200), Some(201)).is_none(), "not a multiple");
         assert!(p.get(Some(100), Some(0)).is_none(), "another page size");
         assert!(p.get(None, Some(0)).is_none());

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use appliance_exporter::app::{App, Settings};
 use appliance_exporter::config::Config;
+use appliance_exporter::webconfig::WebConfig;
 use tokio::sync::oneshot;
 
 /// An HTTP answer.
@@ -93,6 +94,12 @@ impl Exporter {
 
     /// Starts an exporter whose configuration lives in `work`.
     pub async fn start_in(work: Workdir, yaml: &str) -> Self {
+        Self::start_web(work, yaml, None).await
+    }
+
+    /// Starts an exporter behind a web configuration (TLS, basic auth);
+    /// `url` is `https://` when it has TLS.
+    pub async fn start_web(work: Workdir, yaml: &str, web: Option<WebConfig>) -> Self {
         appliance_exporter::install_crypto_provider();
         let config_path = work.write("config.yml", yaml);
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
@@ -103,11 +110,14 @@ impl Exporter {
         };
         let app = Arc::new(App::new(settings, config).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let tls = web.as_ref().is_some_and(|w| w.tls.is_some());
+        let scheme = if tls { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(appliance_exporter::server::serve(
+        let task = tokio::spawn(appliance_exporter::server::serve_with(
             listener,
             app.clone(),
+            web.map(Arc::new),
             async {
                 let _ = stopped.await;
             },
@@ -219,32 +229,9 @@ pub struct Binary {
 
 impl Binary {
     /// Runs `appliance_exporter` with `args` plus a loopback listen address,
-    /// and waits until it listens.
+    /// and waits until it listens (as its log says).
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
-        cmd.args(args)
-            .arg("--web.listen-address=127.0.0.1:0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.split("address=").nth(1) {
-                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
-                }
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
+        let (child, log, rx) = Self::spawn(args, "127.0.0.1:0", envs);
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| {
@@ -260,6 +247,65 @@ impl Binary {
         }
     }
 
+    /// Like `start`, on a free port picked beforehand and waited for by
+    /// connecting, for log levels that do not show the listen address.
+    pub fn start_on_free_port(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let (child, log, _) = Self::spawn(args, &addr.to_string(), envs);
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                std::time::Instant::now() < until,
+                "the exporter did not start listening: {}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("http://{addr}"),
+            stderr: log,
+        }
+    }
+
+    fn spawn(
+        args: &[&str],
+        listen: &str,
+        envs: &[(&str, &str)],
+    ) -> (Child, Arc<Mutex<String>>, std::sync::mpsc::Receiver<String>) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
+        cmd.args(args)
+            .arg(format!("--web.listen-address={listen}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                // logfmt `address=A` or JSON `"address":"A"`.
+                if let Some(addr) = line.split("address=").nth(1) {
+                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+                } else if let Some(addr) = line.split("\"address\":\"").nth(1) {
+                    let _ = tx.send(addr.split('"').next().unwrap_or("").to_owned());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        (child, log, rx)
+    }
+
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
@@ -270,4 +316,152 @@ impl Drop for Binary {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// This test's log lines, captured in-process in the exporter's logfmt
+/// format at debug level. The test must run on tokio's current-thread
+/// runtime (the `#[tokio::test]` default) so that the exporter's tasks log
+/// on the test's thread, where the capture is installed.
+pub struct Logs {
+    buf: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    pub fn capture() -> Self {
+        use tracing_subscriber::prelude::*;
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let layer = tracing_logfmt::builder()
+            .with_target(false)
+            .with_span_name(false)
+            .with_span_path(false)
+            .layer()
+            .with_writer(move || LogSink(sink.clone()));
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(
+                "warn,appliance_exporter=debug",
+            ))
+            .with(layer);
+        Self {
+            buf,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+    }
+
+    /// The lines containing every one of `needles`.
+    pub fn lines_with(&self, needles: &[&str]) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|l| needles.iter().all(|n| l.contains(n)))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        self.buf.lock().unwrap().clear();
+    }
+}
+
+/// A test certificate authority (rcgen), issuing certificates for
+/// `localhost` and `127.0.0.1`.
+pub struct Ca {
+    /// The CA certificate, PEM.
+    pub pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            pem: cert.pem(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A certificate (for server and client use) and its key, PEM.
+    pub fn issue(&self, common_name: &str) -> (String, String) {
+        use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A simulated ER2 master (`model`, accepting `user` / `password`),
+/// behind `faults` when given.
+pub async fn er2_simulator(
+    model: appliance_exporter::simulator::enterprise_recon::LicenseModel,
+    user: &str,
+    password: &str,
+    faults: Option<&appliance_exporter::simulator::faults::Faults>,
+) -> appliance_exporter::simulator::Running {
+    use appliance_exporter::simulator::{self, enterprise_recon as er2};
+    let router = er2::router(er2::Er2Config::new(model, user, password));
+    let router = match faults {
+        Some(f) => f.wrap(router),
+        None => router,
+    };
+    simulator::start(router).await.unwrap()
+}
+
+/// A configuration of ER2 targets (name, URL) on one module `er2` whose
+/// auth `er2_api` is `user` with the password in `secret`; the module uses
+/// the auth named `auth_ref` and has the settings in `module_extra` (each
+/// line indented by four spaces). The module's `auth` is on line 8.
+pub fn er2_config(
+    user: &str,
+    secret: &Path,
+    auth_ref: &str,
+    module_extra: &str,
+    targets: &[(&str, String)],
+) -> String {
+    let mut y = format!(
+        "auths:\n  er2_api:\n    username: {user}\n    password_file: {}\n\
+         modules:\n  er2:\n    kind: enterprise_recon\n    auth: {auth_ref}\n{module_extra}\
+         targets:\n",
+        secret.display()
+    );
+    for (name, url) in targets {
+        y.push_str(&format!(
+            "  - {{name: {name}, url: \"{url}\", module: er2}}\n"
+        ));
+    }
+    y
 }

@@ -1,0 +1,54 @@
+//! What the web configuration puts in front of every endpoint: basic
+//! authentication (answered 401 without running the handler) and the
+//! configured response headers (on every answer, 401 and 404 included),
+//! both as the web configuration file says at the time of the request.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::webconfig::LiveWebConfig;
+
+/// Wraps `router` (every route and the fallback) in the web configuration's
+/// authentication and headers.
+pub fn protect(router: Router, web: Arc<LiveWebConfig>) -> Router {
+    router.layer(middleware::from_fn_with_state(web, guard))
+}
+
+async fn guard(State(web): State<Arc<LiveWebConfig>>, request: Request, next: Next) -> Response {
+    let web = web.current();
+    let allowed = match &web.users {
+        None => true,
+        Some(users) => {
+            users
+                .allows(
+                    request
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .map(HeaderValue::as_bytes),
+                )
+                .await
+        }
+    };
+    let mut response = if allowed {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"appliance_exporter\"",
+            )],
+            "Unauthorized\n",
+        )
+            .into_response()
+    };
+    for (name, value) in &web.headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
+}

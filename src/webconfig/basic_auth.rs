@@ -1,0 +1,295 @@
+//! `basic_auth_users`: bcrypt-hashed passwords, checked off the async
+//! runtime, with the outcome cached so a scraper pays for bcrypt once.
+//!
+//! An unknown user is checked against a fixed dummy hash, so the answer
+//! takes as long as for a known user with a wrong password. The cache is
+//! keyed by an HMAC (with a key made at start-up) of user, password and
+//! hash, so it holds no password and no value that can be looked up
+//! offline; it is bounded and emptied when full. At most a few bcrypt
+//! checks run at once, so a flood of wrong passwords cannot take every
+//! blocking thread.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine as _;
+use ring::hmac;
+use serde_saphyr::{Location, Spanned};
+use tokio::sync::Semaphore;
+
+use crate::config::ConfigError;
+
+/// A valid bcrypt hash (cost 10) of a random value nobody knows; checked
+/// for unknown users so their answer takes as long as a known user's.
+const DUMMY_HASH: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DSmehBWtHMnJq4BgRp7.G";
+/// Cached outcomes kept before the cache is emptied.
+const CACHE_LIMIT: usize = 1024;
+/// bcrypt checks running at once.
+const CONCURRENT_CHECKS: usize = 4;
+
+/// The users allowed in and their bcrypt hashes.
+pub struct Users {
+    /// User name to bcrypt hash.
+    hashes: BTreeMap<String, String>,
+    /// HMAC key of the cache, made at start-up.
+    cache_key: hmac::Key,
+    /// Outcome by HMAC(user, password, hash).
+    cache: Mutex<HashMap<[u8; 32], bool>>,
+    /// Bounds concurrent bcrypt work.
+    checks: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users")
+            .field("users", &self.hashes.keys().collect::<Vec<_>>())
+            .field("hashes", &"<secret>")
+            .finish()
+    }
+}
+
+impl Users {
+    /// Checks every hash is a bcrypt hash promtool would accept.
+    pub fn check(
+        file: &Path,
+        at: &Location,
+        raw: BTreeMap<String, Option<Spanned<String>>>,
+    ) -> Result<Users, ConfigError> {
+        let mut hashes = BTreeMap::new();
+        for (user, hash) in raw {
+            let field = format!("basic_auth_users.{user}");
+            let Some(hash) = hash else {
+                return Err(ConfigError::at(
+                    file,
+                    at,
+                    field,
+                    "the bcrypt hash is missing",
+                ));
+            };
+            if let Err(why) = check_hash(&hash.value) {
+                return Err(ConfigError::at(file, &hash.referenced, field, why));
+            }
+            hashes.insert(user, hash.value);
+        }
+        let rng = ring::rand::SystemRandom::new();
+        let cache_key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).map_err(|_| {
+            ConfigError::file(file, "cannot make a random key for the credential cache")
+        })?;
+        Ok(Users {
+            hashes,
+            cache_key,
+            cache: Mutex::new(HashMap::default()),
+            checks: Arc::new(Semaphore::new(CONCURRENT_CHECKS)),
+        })
+    }
+
+    /// How many users there are.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Whether an `Authorization` header value carries valid credentials.
+    pub async fn allows(&self, authorization: Option<&[u8]>) -> bool {
+        let Some((user, password)) = authorization.and_then(parse_basic) else {
+            return false;
+        };
+        let known = self.hashes.get(&user);
+        let hash = known.map_or(DUMMY_HASH, String::as_str).to_owned();
+        let key = self.cache_tag(&user, &password, &hash);
+        if let Some(&ok) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return ok;
+        }
+        let Ok(_permit) = self.checks.clone().acquire_owned().await else {
+            return false;
+        };
+        let matched = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false);
+        let ok = matched && known.is_some();
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, ok);
+        ok
+    }
+
+    fn cache_tag(&self, user: &str, password: &str, hash: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.cache_key);
+        for part in [user, password, hash] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+        let mut tag = [0u8; 32];
+        tag.copy_from_slice(&ctx.sign().as_ref()[..32]);
+        tag
+    }
+
+    #[cfg(test)]
+    fn cached(&self) -> usize {
+        self.cache.lock().unwrap().len()
+    }
+}
+
+/// What promtool (Go's bcrypt) requires of a hash: `$2?$` with a cost of
+/// 4 to 31 and the full 53 characters of salt and hash after it.
+fn check_hash(hash: &str) -> Result<(), String> {
+    if hash.len() < 59 {
+        return Err(
+            "not a bcrypt hash: too short (make one with `htpasswd -nBC 10 \"\" | tr -d ':\\n'`)"
+                .into(),
+        );
+    }
+    let parts: bcrypt::HashParts = hash
+        .parse()
+        .map_err(|e| format!("not a bcrypt hash: {e}"))?;
+    let cost = parts.get_cost();
+    if !(4..=31).contains(&cost) {
+        return Err(format!(
+            "bcrypt cost {cost} is outside the allowed range 4 to 31"
+        ));
+    }
+    Ok(())
+}
+
+/// User and password of a `Basic` authorization header value.
+pub fn parse_basic(value: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(value).ok()?;
+    let (scheme, encoded) = text.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(pairs: &[(&str, &str)]) -> Users {
+        let raw = pairs
+            .iter()
+            .map(|(u, p)| {
+                let hash = bcrypt::hash(p, 4).unwrap();
+                (
+                    (*u).to_owned(),
+                    Some(Spanned::new(hash, Location::UNKNOWN, Location::UNKNOWN)),
+                )
+            })
+            .collect();
+        Users::check(Path::new("/w.yml"), &Location::UNKNOWN, raw).unwrap()
+    }
+
+    fn header(user: &str, password: &str) -> Vec<u8> {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {encoded}").into_bytes()
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_valid_hash() {
+        check_hash(DUMMY_HASH).unwrap();
+        // A hash that merely parsed but failed inside bcrypt would answer
+        // unknown users faster than known ones.
+        assert_eq!(bcrypt::verify("guess", DUMMY_HASH).ok(), Some(false));
+        assert_eq!(
+            DUMMY_HASH.parse::<bcrypt::HashParts>().unwrap().get_cost(),
+            10
+        );
+    }
+
+    #[tokio::test]
+    async fn right_wrong_unknown_and_malformed() {
+        let u = users(&[("alice", "wonderland"), ("bob", "builder")]);
+        assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+        assert!(u.allows(Some(&header("bob", "builder"))).await);
+        assert!(!u.allows(Some(&header("alice", "builder"))).await);
+        assert!(!u.allows(Some(&header("mallory", "wonderland"))).await);
+        assert!(!u.allows(Some(&header("", ""))).await);
+        assert!(!u.allows(None).await);
+        assert!(!u.allows(Some(b"Basic !!!")).await);
+        assert!(!u.allows(Some(b"Bearer abc")).await);
+        assert!(!u.allows(Some(&[0xff, 0xfe])).await);
+        // The lower-case scheme is accepted, as by Go's net/http.
+        let lower = String::from_utf8(header("alice", "wonderland"))
+            .unwrap()
+            .replace("Basic", "basic");
+        assert!(u.allows(Some(lower.as_bytes())).await);
+    }
+
+    #[tokio::test]
+    async fn outcomes_are_cached_and_the_cache_is_bounded() {
+        let u = users(&[("alice", "wonderland")]);
+        assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+        assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+        assert!(!u.allows(Some(&header("alice", "nope"))).await);
+        assert_eq!(u.cached(), 2);
+        for i in 0..CACHE_LIMIT + 5 {
+            let key = u.cache_tag("x", &i.to_string(), DUMMY_HASH);
+            let mut cache = u.cache.lock().unwrap();
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(key, false);
+        }
+        assert!(u.cached() <= CACHE_LIMIT);
+        // A cached wrong answer stays wrong, a right one right.
+        assert!(!u.allows(Some(&header("alice", "nope"))).await);
+        assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+    }
+
+    #[test]
+    fn hashes_promtool_rejects_are_rejected() {
+        let cases = [
+            ("", "too short"),
+            ("notahash", "too short"),
+            (
+                "$2y$03$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG",
+                "cost",
+            ),
+            (
+                "$2y$32$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG",
+                "cost",
+            ),
+            (
+                "$3a$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG",
+                "not a bcrypt hash",
+            ),
+        ];
+        for (hash, why) in cases {
+            let err = check_hash(hash).unwrap_err();
+            assert!(err.contains(why), "{hash}: {err}");
+        }
+        for version in ["2a", "2b", "2x", "2y"] {
+            check_hash(&format!(
+                "${version}$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG"
+            ))
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_hashes() {
+        let u = users(&[("alice", "wonderland")]);
+        let shown = format!("{u:?}");
+        assert!(shown.contains("alice") && !shown.contains("$2"), "{shown}");
+    }
+}

@@ -1,0 +1,514 @@
+//! Property tests on every response parser: arbitrary bytes, arbitrary
+//! JSON, and the vendors' document samples mutated (bytes deleted,
+//! replaced, duplicated; values swapped for another JSON type). Whatever
+//! arrives, decoding and encoding never panic, the exposition still
+//! renders, and memory used stays linear in the size of the body.
+//!
+//! A counting allocator measures the peak of live bytes on the test's
+//! thread while one body is parsed. A new family's parser joins by adding
+//! a row to `PARSERS`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use appliance_exporter::collectors::connect_secure::{
+    active_users, cluster, healthcheck, leases, named_users, system,
+};
+use appliance_exporter::collectors::enterprise_recon::{licenses, risk};
+use appliance_exporter::collectors::json;
+use appliance_exporter::collectors::sectona::entitlements;
+use appliance_exporter::config::{
+    EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions,
+};
+use appliance_exporter::exposition::{Format, Samples, render_samples};
+use appliance_exporter::simulator::{connect_secure as ics, enterprise_recon as er2, sectona};
+use appliance_exporter::upstream::Reply;
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// Live bytes and their peak, per thread.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_alloc(size: usize) {
+    // `try_with`: the thread may be shutting down.
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + size;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+fn note_free(size: usize) {
+    let _ = LIVE.try_with(|live| live.set(live.get().saturating_sub(size)));
+}
+
+// SAFETY: defers to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_alloc(layout.size());
+        // SAFETY: same layout, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note_free(layout.size());
+        // SAFETY: allocated by `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_free(layout.size());
+        note_alloc(new_size);
+        // SAFETY: as for `alloc` / `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The peak of live bytes above the level at the start, while `f` runs.
+fn peak_during(f: impl FnOnce()) -> usize {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    f();
+    PEAK.with(Cell::get).saturating_sub(base)
+}
+
+/// Bytes of memory a body of `len` bytes may take to parse and encode: a
+/// fixed allowance plus a constant factor. The densest body, a list of
+/// empty objects (three bytes each), becomes a list of structs plus a
+/// warning per row: about 92 times its size when measured.
+fn allowance(len: usize) -> usize {
+    1024 * 1024 + 256 * len
+}
+
+/// A response parser: decode (lenient types, serde path in errors), encode
+/// the snapshot, render it. Returns nothing; it must just not panic.
+type Parser = fn(&[u8]);
+
+fn render(samples: Samples) {
+    render_samples(Some("t"), samples, Format::Text004).expect("the exposition renders");
+}
+
+fn er2_licenses(body: &[u8]) {
+    if let Ok(l) = json::decode::<licenses::Licenses>(licenses::ENDPOINT, body) {
+        render(licenses::encode(
+            &l,
+            &LicensesOptions { per_location: true },
+        ));
+        if let json::Text::Value(w) = &l.warning {
+            let _ = licenses::parse_pending(w);
+        }
+    }
+}
+
+fn er2_risk(body: &[u8]) {
+    // Each of the three risk endpoints, and the PRO-edition check.
+    let reply = Reply {
+        endpoint: risk::LEVELS,
+        status: reqwest::StatusCode::FORBIDDEN,
+        body: bytes::Bytes::copy_from_slice(body),
+    };
+    let _ = risk::is_pro_required(&reply);
+    let levels = json::decode::<json::OneOrMany<risk::Level>>(risk::LEVELS, body);
+    let profiles = json::decode::<json::OneOrMany<risk::Profile>>(risk::PROFILES, body);
+    let rules = json::decode::<json::OneOrMany<risk::Rule>>(risk::RULES, body);
+    render(risk::encode(&risk::Risk::Available {
+        levels: levels.map(|l| l.0).unwrap_or_default(),
+        profiles: profiles.map(|p| p.0).unwrap_or_default(),
+        rules: rules.map(|r| r.0).unwrap_or_default(),
+    }));
+}
+
+fn ics_healthcheck(body: &[u8]) {
+    if let Ok(h) = json::decode::<healthcheck::Healthcheck>(healthcheck::ENDPOINT, body) {
+        render(healthcheck::encode(&h));
+    }
+}
+
+fn ics_cluster(body: &[u8]) {
+    if let Ok(c) = json::decode::<cluster::ClusterStatus>(cluster::ENDPOINT, body) {
+        render(cluster::encode(&cluster::Cluster::Clustered(c)));
+    }
+}
+
+fn ics_active_users(body: &[u8]) {
+    // Two pages of the same body: the second deduplicates against the first.
+    let mut a = active_users::ActiveUsers::default();
+    let _ = a.absorb(body);
+    let _ = a.absorb(body);
+    render(active_users::encode(&a));
+}
+
+fn ics_leases(body: &[u8]) {
+    if let Ok(l) = json::decode::<leases::LeaseInformation>(leases::ENDPOINT, body) {
+        let options = LeasesOptions {
+            capacity: [("Concurrent Users".to_owned(), 100)].into(),
+        };
+        render(leases::encode(&l, &options));
+    }
+}
+
+fn ics_system(body: &[u8]) {
+    if let Ok(i) = json::decode::<system::SystemInformation>(system::ENDPOINT, body) {
+        render(system::encode(&i));
+    }
+}
+
+fn ics_named_users(body: &[u8]) {
+    if let Ok(n) = json::decode::<named_users::NamedUsers>(named_users::ENDPOINT, body) {
+        render(named_users::encode(&n));
+    }
+}
+
+fn sectona_entitlements(body: &[u8]) {
+    let query = EntitlementQuery {
+        name: "q".into(),
+        entitlement_type: EntitlementType::User,
+        asset_type: None,
+        asset_host: None,
+        db_instance: None,
+        account_name: None,
+        account_type: None,
+        username: Some("alice".into()),
+        authentication_type: Some("AD".into()),
+        directory_store: Some("corp".into()),
+    };
+    let mut results = Vec::new();
+    for status in [reqwest::StatusCode::OK, reqwest::StatusCode::BAD_REQUEST] {
+        let (version, outcome) = entitlements::interpret(Reply {
+            endpoint: entitlements::ENDPOINT,
+            status,
+            body: bytes::Bytes::copy_from_slice(body),
+        });
+        results.push(entitlements::QueryResult {
+            query: &query,
+            version,
+            outcome,
+        });
+    }
+    for r in &results {
+        let _ = entitlements::failure(r);
+    }
+    render(entitlements::encode(&entitlements::Snapshot { results }));
+}
+
+fn error_bodies(body: &[u8]) {
+    // The message goes into a log line: it is clipped to 300 characters.
+    if let Some(m) = json::error_message(body) {
+        assert!(m.chars().count() <= 301, "an unclipped error message: {m}");
+    }
+}
+
+/// Every parser with the document samples it is fed mutated.
+const PARSERS: &[(&str, Parser, &[&str])] = &[
+    (
+        "er2 licenses",
+        er2_licenses,
+        &[
+            er2::LICENSES_LEGACY,
+            er2::LICENSES_SITEWIDE,
+            er2::LICENSES_NON_SITEWIDE,
+        ],
+    ),
+    (
+        "er2 risk",
+        er2_risk,
+        &[er2::RISK_LEVELS, er2::RISK_PROFILES, er2::DATATYPE_RULES],
+    ),
+    (
+        "ics healthcheck",
+        ics_healthcheck,
+        &[
+            ics::HEALTHCHECK,
+            ics::HEALTHCHECK_STATUS_ALL,
+            ics::HEALTHCHECK_SBR,
+        ],
+    ),
+    (
+        "ics cluster",
+        ics_cluster,
+        &[ics::CLUSTER_ACTIVE_ACTIVE, ics::CLUSTER_ACTIVE_PASSIVE],
+    ),
+    (
+        "ics active users",
+        ics_active_users,
+        &[ics::ACTIVE_USERS, ics::ACTIVE_USERS_BY_NAME],
+    ),
+    ("ics leases", ics_leases, &[ics::LEASES]),
+    (
+        "ics system",
+        ics_system,
+        &[ics::SYSTEM_INFORMATION, ics::SYSTEM_INFORMATION_MACHINE_ID],
+    ),
+    (
+        "ics named users",
+        ics_named_users,
+        &[
+            ics::NAMED_USERS_INDEPENDENT,
+            ics::NAMED_USERS_LICENSE_SERVER,
+        ],
+    ),
+    (
+        "sectona entitlements",
+        sectona_entitlements,
+        &[sectona::GET_ENTITLEMENT_SAMPLE],
+    ),
+    (
+        "error bodies",
+        error_bodies,
+        &[er2::PRO_EDITION_REQUIRED, er2::ACCESS_DENIED],
+    ),
+];
+
+fn check_all(body: &[u8]) {
+    for (name, parse, _) in PARSERS {
+        let peak = peak_during(|| parse(body));
+        assert!(
+            peak <= allowance(body.len()),
+            "{name}: {peak} bytes to parse a body of {}",
+            body.len()
+        );
+    }
+}
+
+/// One edit of a document.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Replace {
+        at: usize,
+        byte: u8,
+    },
+    Duplicate {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        bytes: Vec<u8>,
+    },
+    /// Replaces the n-th JSON value of the document with another type.
+    SwapType {
+        node: usize,
+        with: u8,
+    },
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1..64usize).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Replace { at, byte }),
+        (any::<usize>(), 1..256usize).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
+        (
+            any::<usize>(),
+            prop::sample::select(vec![
+                b"[".to_vec(),
+                b"{".to_vec(),
+                b"\"".to_vec(),
+                b",".to_vec(),
+                b"null".to_vec(),
+                b"1e400".to_vec(),
+                b"-0".to_vec(),
+                b"\\u0000".to_vec(),
+                b"\xff\xfe".to_vec(),
+                b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec(),
+            ])
+        )
+            .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        (any::<usize>(), any::<u8>()).prop_map(|(node, with)| Mutation::SwapType { node, with }),
+    ]
+}
+
+fn apply(doc: &mut Vec<u8>, m: &Mutation) {
+    let len = doc.len().max(1);
+    match m {
+        Mutation::Delete { at, len: n } => {
+            let at = at % len;
+            let end = (at + n).min(doc.len());
+            doc.drain(at.min(doc.len())..end);
+        }
+        Mutation::Replace { at, byte } => {
+            if !doc.is_empty() {
+                let at = at % doc.len();
+                doc[at] = *byte;
+            }
+        }
+        Mutation::Duplicate { at, len: n } => {
+            let at = at % len;
+            let end = (at + n).min(doc.len());
+            let copy: Vec<u8> = doc[at.min(doc.len())..end].to_vec();
+            let at = at.min(doc.len());
+            doc.splice(at..at, copy);
+        }
+        Mutation::Insert { at, bytes } => {
+            let at = at % (doc.len() + 1);
+            doc.splice(at..at, bytes.iter().copied());
+        }
+        Mutation::SwapType { node, with } => {
+            if let Ok(mut value) = serde_json::from_slice::<Value>(doc) {
+                let count = count_nodes(&value);
+                swap_nth(&mut value, node % count.max(1), *with);
+                *doc = serde_json::to_vec(&value).unwrap_or_default();
+            }
+        }
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    1 + match v {
+        Value::Array(a) => a.iter().map(count_nodes).sum(),
+        Value::Object(o) => o.values().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+/// Replaces the n-th node (pre-order) with a value of another type.
+fn swap_nth(v: &mut Value, mut n: usize, with: u8) -> usize {
+    if n == 0 {
+        let old = std::mem::take(v);
+        *v = match with % 7 {
+            0 => Value::Null,
+            1 => Value::Bool(with.is_multiple_of(2)),
+            2 => Value::from(-1.5e300),
+            3 => Value::String(old.to_string()),
+            4 => Value::Array(vec![old]),
+            5 => serde_json::json!({ "value": old }),
+            _ => Value::String(String::new()),
+        };
+        return usize::MAX;
+    }
+    n -= 1;
+    let children: Vec<&mut Value> = match v {
+        Value::Array(a) => a.iter_mut().collect(),
+        Value::Object(o) => o.values_mut().collect(),
+        _ => return n,
+    };
+    for child in children {
+        n = swap_nth(child, n, with);
+        if n == usize::MAX {
+            return n;
+        }
+    }
+    n
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[a-z0-9 ,.]{0,40}".prop_map(Value::String),
+        Just(Value::String("12345".into())),
+        Just(Value::String(
+            "1 bytes of scanned data from 2 scans pending processing".into()
+        )),
+    ];
+    leaf.prop_recursive(6, 256, 12, |inner| {
+        let keys = prop::sample::select(vec![
+            "state",
+            "expires",
+            "edition",
+            "company",
+            "targets",
+            "summary",
+            "datausage",
+            "warning",
+            "type",
+            "comment",
+            "total",
+            "usage",
+            "location",
+            "bytes",
+            "attribution",
+            "level_id",
+            "label",
+            "sealed",
+            "message",
+            "result",
+            "errors",
+            "x",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..12).prop_map(Value::Array),
+            prop::collection::vec((keys, inner), 0..12).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
+
+fn sample_index() -> impl Strategy<Value = (usize, usize)> {
+    (0..PARSERS.len(), any::<usize>())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_all(&body);
+    }
+
+    #[test]
+    fn arbitrary_json(value in json_value()) {
+        check_all(&serde_json::to_vec(&value).unwrap());
+    }
+
+    #[test]
+    fn mutated_document_samples(
+        (parser, sample) in sample_index(),
+        mutations in prop::collection::vec(mutation(), 1..8),
+    ) {
+        let samples = PARSERS[parser].2;
+        let mut doc = samples[sample % samples.len()].as_bytes().to_vec();
+        for m in &mutations {
+            apply(&mut doc, m);
+        }
+        check_all(&doc);
+    }
+}
+
+#[test]
+fn the_unmutated_samples_parse() {
+    for (name, parse, samples) in PARSERS {
+        for s in *samples {
+            parse(s.as_bytes());
+            assert!(
+                peak_during(|| parse(s.as_bytes())) > 0,
+                "{name}: the allocator counts"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_long_list_of_empty_objects_stays_within_the_allowance() {
+    // The densest body there is: three bytes per list element.
+    let mut body = b"{\"summary\": [".to_vec();
+    for _ in 0..100_000 {
+        body.extend_from_slice(b"{},");
+    }
+    body.extend_from_slice(b"{}], \"datausage\": [], \"targets\": []}");
+    check_all(&body);
+}
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    check_all(body.as_bytes());
+    let body = format!(
+        "{{\"summary\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    check_all(body.as_bytes());
+}
