@@ -32,7 +32,7 @@ use measure::median_seconds;
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Session counts measured, with the rounds of each.
-const SESSION_RUNS: [(usize, usize); 2] = [(10_000, 10), (100_000, 5)];
+const SESSION_RUNS: [(usize, usize); 2] = [(10_000, 20), (100_000, 5)];
 /// Latencies the floor is measured at, to show it follows the latency.
 const LATENCIES: [Duration; 3] = [
     Duration::ZERO,
