@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of appliance_exporter, installing what the tests need on
 # a fresh Debian machine first (promtool and a real Prometheus server from
-# Debian's `prometheus` package, systemd-analyze).
+# Debian's `prometheus` package, amtool and a real Alertmanager from
+# `prometheus-alertmanager`, systemd-analyze).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
@@ -17,7 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
-# Debian's package may start a Prometheus of its own; the tests start theirs.
+# Debian's packages may start a Prometheus and an Alertmanager of their
+# own; the tests start theirs.
 export APPLIANCE_EXPORTER_REQUIRE_TOOLS=1
 
 echo "== cargo fmt --check"

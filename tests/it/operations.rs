@@ -3,8 +3,10 @@
 //! firing and quiet, every metric they reference is documented, the
 //! README's Prometheus examples pass promtool, and the systemd unit and its
 //! example configuration agree. The run against a real Prometheus is in
-//! `e2e`.
+//! `e2e`, the README's Alertmanager configuration against amtool and a
+//! real Alertmanager in `alertmanager`.
 
+mod alertmanager;
 mod e2e;
 
 use std::collections::{BTreeMap, BTreeSet};
