@@ -8,6 +8,7 @@
 
 mod alertmanager;
 mod e2e;
+mod loopback;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

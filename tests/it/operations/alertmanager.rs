@@ -5,14 +5,14 @@
 //! inhibition rules say.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
+use super::loopback::LoopbackServer;
 use super::{alert_rules, readme_section, run, yaml_blocks};
 use crate::common::{self, Workdir, tool};
 
@@ -64,51 +64,22 @@ fn amtool_accepts_the_readme_configuration_and_routes_each_severity_to_its_recei
 /// An Alertmanager on a loopback port, its state in a temporary folder;
 /// killed when dropped.
 struct Alertmanager {
-    child: Child,
-    url: String,
-    log: PathBuf,
+    server: LoopbackServer,
 }
 
 impl Alertmanager {
     /// Starts Alertmanager on `config` without clustering and waits until
-    /// it is ready; a free port is picked, and picked again if another
-    /// process takes it first.
+    /// it is ready.
     async fn start(binary: &Path, dir: &Path, config: &Path) -> Self {
+        let args = [
+            format!("--config.file={}", config.display()),
+            format!("--storage.path={}", dir.join("data").display()),
+            "--cluster.listen-address=".to_owned(),
+        ];
         let log = dir.join("alertmanager.log");
-        for _attempt in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new(binary)
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!("--storage.path={}", dir.join("data").display()))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg("--cluster.listen-address=")
-                .stdout(Stdio::null())
-                .stderr(File::create(&log).unwrap())
-                .spawn()
-                .unwrap();
-            let url = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + START_BUDGET;
-            while child.try_wait().unwrap().is_none() {
-                let ready = common::client().get(format!("{url}/-/ready")).send().await;
-                if ready.is_ok_and(|r| r.status().is_success()) {
-                    return Self { child, url, log };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    break;
-                }
-                sleep(Duration::from_millis(200)).await;
-            }
-            let _ = child.wait();
+        Self {
+            server: LoopbackServer::start(binary, &args, log, START_BUDGET).await,
         }
-        panic!(
-            "alertmanager did not start:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
     }
 
     /// Sends alerts with these labels, firing now.
@@ -118,7 +89,7 @@ impl Alertmanager {
             .map(|labels| json!({ "labels": labels.iter().copied().collect::<BTreeMap<_, _>>() }))
             .collect();
         let resp = common::client()
-            .post(format!("{}/api/v2/alerts", self.url))
+            .post(format!("{}/api/v2/alerts", self.server.url))
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&body).unwrap())
             .send()
@@ -131,7 +102,7 @@ impl Alertmanager {
     /// severity, target).
     async fn states(&self) -> BTreeMap<(String, String, String), String> {
         let body = common::client()
-            .get(format!("{}/api/v2/alerts", self.url))
+            .get(format!("{}/api/v2/alerts", self.server.url))
             .send()
             .await
             .unwrap()
@@ -152,14 +123,7 @@ impl Alertmanager {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.log()
     }
 }
 

@@ -6,14 +6,13 @@
 //! scrape every `/probe` target exactly once between them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
+use super::loopback::LoopbackServer;
 use super::{alert_rules, dashboards, label_values_metric, repo, string_map as labels, text};
 use crate::common::{self, Binary, Workdir, tool};
 
@@ -49,53 +48,20 @@ struct DemoTarget {
 /// A Prometheus server on a loopback port, with its data in a temporary
 /// folder; killed when dropped.
 struct Prometheus {
-    child: Child,
+    server: LoopbackServer,
     url: String,
-    log: PathBuf,
 }
 
 impl Prometheus {
-    /// Starts Prometheus on `config` and waits until it is ready. It cannot
-    /// listen on port 0, so a free port is picked, and picked again if
-    /// another process takes it first.
+    /// Starts Prometheus on `config` and waits until it is ready.
     async fn start(binary: &Path, dir: &Path, config: &Path) -> Self {
-        let log = dir.join("prometheus.log");
-        for _attempt in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new(binary)
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.join("data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdout(Stdio::null())
-                .stderr(File::create(&log).unwrap())
-                .spawn()
-                .unwrap();
-            let url = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + BUDGET;
-            while child.try_wait().unwrap().is_none() {
-                let ready = common::client().get(format!("{url}/-/ready")).send().await;
-                if ready.is_ok_and(|r| r.status().is_success()) {
-                    return Self { child, url, log };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    break;
-                }
-                sleep(Duration::from_millis(200)).await;
-            }
-            let _ = child.wait();
-        }
-        panic!(
-            "prometheus did not start:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
+        let args = [
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", dir.join("data").display()),
+        ];
+        let server = LoopbackServer::start(binary, &args, dir.join("prometheus.log"), BUDGET).await;
+        let url = server.url.clone();
+        Self { server, url }
     }
 
     /// The `data` of an HTTP API answer.
@@ -129,14 +95,7 @@ impl Prometheus {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.log()
     }
 }
 
