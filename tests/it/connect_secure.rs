@@ -10,7 +10,9 @@ use std::time::Duration;
 use appliance_exporter::collectors::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
-use crate::common::{Binary, Exporter, Workdir, get, promtool_check_metrics, series, value};
+use crate::common::{
+    Binary, Exporter, Workdir, collector_success, get, promtool_check_metrics, series, value,
+};
 
 const KEY: &str = "K7Z7xA54AKnv1++kcViamCCiUrEBgMSP+sHKar4EcKY=";
 const ADMIN_PASSWORD: &str = "Adm1n-Pa55-never-logged";
@@ -83,15 +85,6 @@ async fn setup(cfg: ics::IcsConfig, creds: Creds<'_>, concurrency: u32) -> Setup
     }
 }
 
-fn success(m: &str, target: &str, collector: &str) -> Option<f64> {
-    value(
-        m,
-        &format!(
-            "appliance_exporter_collector_success{{target=\"{target}\",collector=\"{collector}\"}}"
-        ),
-    )
-}
-
 fn assert_all_succeeded(m: &str, target: &str) {
     assert_eq!(
         value(m, &format!("ics_up{{target=\"{target}\"}}")),
@@ -99,7 +92,11 @@ fn assert_all_succeeded(m: &str, target: &str) {
         "{m}"
     );
     for c in COLLECTORS {
-        assert_eq!(success(m, target, c), Some(1.0), "{target} {c}: {m}");
+        assert_eq!(
+            collector_success(m, target, c),
+            Some(1.0),
+            "{target} {c}: {m}"
+        );
     }
 }
 
@@ -151,7 +148,7 @@ impl Listing {
         } = setup(cfg, Creds::Key(KEY), concurrency).await;
         let metrics = exporter.metrics().await;
         assert_eq!(
-            success(&metrics, "vpn", "active_users"),
+            collector_success(&metrics, "vpn", "active_users"),
             Some(1.0),
             "{metrics}"
         );
@@ -344,10 +341,10 @@ async fn a_wrong_api_key_sets_up_to_zero() {
     let m = exporter.metrics().await;
     assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
     for c in ["cluster", "active_users", "leases", "system", "named_users"] {
-        assert_eq!(success(&m, "vpn", c), Some(0.0), "{c}: {m}");
+        assert_eq!(collector_success(&m, "vpn", c), Some(0.0), "{c}: {m}");
     }
     assert_eq!(
-        success(&m, "vpn", "healthcheck"),
+        collector_success(&m, "vpn", "healthcheck"),
         Some(1.0),
         "the healthcheck needs no key"
     );
@@ -381,7 +378,7 @@ async fn a_wrong_admin_password_signs_in_once_per_scrape() {
         let m = exporter.metrics().await;
         assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
         for c in COLLECTORS {
-            assert_eq!(success(&m, "vpn", c), Some(0.0), "{c}: {m}");
+            assert_eq!(collector_success(&m, "vpn", c), Some(0.0), "{c}: {m}");
         }
         assert_eq!(
             sim.realm_auth_calls(),
@@ -529,8 +526,18 @@ async fn the_error_message_of_the_gateway_reaches_the_log_and_no_secret_does() {
         &[],
     );
     let m = get(&format!("{}/metrics", bin.url), &[]).await;
-    assert_eq!(success(&m.body, "vpn", "leases"), Some(0.0), "{}", m.body);
-    assert_eq!(success(&m.body, "vpn", "system"), Some(1.0), "{}", m.body);
+    assert_eq!(
+        collector_success(&m.body, "vpn", "leases"),
+        Some(0.0),
+        "{}",
+        m.body
+    );
+    assert_eq!(
+        collector_success(&m.body, "vpn", "system"),
+        Some(1.0),
+        "{}",
+        m.body
+    );
     assert_eq!(
         value(&m.body, "ics_up{target=\"vpn\"}"),
         Some(1.0),

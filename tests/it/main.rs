@@ -6,6 +6,7 @@ mod config_rules;
 mod connect_secure;
 mod enterprise_recon;
 mod faults;
+mod faults_connect_secure;
 mod operations;
 mod reload;
 mod sectona;

@@ -145,6 +145,27 @@ impl Exporter {
         assert_eq!(a.status, 200, "{}", a.body);
         a.body
     }
+
+    /// `/metrics` as Prometheus asks for it with a scrape timeout of
+    /// `seconds`; asserts that the answer is a 200 that came within that
+    /// time, and returns its body.
+    pub async fn metrics_within(&self, seconds: u64) -> String {
+        let started = std::time::Instant::now();
+        let timeout = seconds.to_string();
+        let a = self
+            .get_with(
+                "/metrics",
+                &[("X-Prometheus-Scrape-Timeout-Seconds", timeout.as_str())],
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(
+            took < Duration::from_secs(seconds),
+            "took {took:?}, past Prometheus' {seconds} s"
+        );
+        a.body
+    }
 }
 
 impl Drop for Exporter {
@@ -171,6 +192,49 @@ pub fn value(exposition: &str, selector: &str) -> Option<f64> {
         let (name, v) = l.rsplit_once(' ')?;
         (name == selector).then(|| v.parse().unwrap())
     })
+}
+
+/// `appliance_exporter_collector_success` of `collector` of `target`.
+pub fn collector_success(exposition: &str, target: &str, collector: &str) -> Option<f64> {
+    value(
+        exposition,
+        &format!(
+            "appliance_exporter_collector_success{{target=\"{target}\",collector=\"{collector}\"}}"
+        ),
+    )
+}
+
+/// Exactly one "collector failed" line for `collector` of `target`,
+/// naming `endpoint`, containing `cause` and not `secret`; and none for
+/// `healthy`.
+pub fn assert_one_failure_line(
+    logs: &Logs,
+    (target, collector, endpoint): (&str, &str, &str),
+    cause: &str,
+    secret: &str,
+    healthy: &str,
+) {
+    let lines = logs.lines_with(&[
+        "collector failed",
+        &format!("target={target}"),
+        &format!("collector={collector}"),
+    ]);
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one failure line:\n{}",
+        logs.text()
+    );
+    let line = &lines[0];
+    assert!(line.contains(&format!("endpoint={endpoint}")), "{line}");
+    assert!(line.contains(cause), "expected \"{cause}\" in: {line}");
+    assert!(!line.contains(secret), "{line}");
+    assert!(
+        logs.lines_with(&[&format!("target={healthy}"), "failed"])
+            .is_empty(),
+        "{}",
+        logs.text()
+    );
 }
 
 /// Whether the tools the suite needs must be present (set by the README's
