@@ -39,6 +39,11 @@ pub struct Settings {
     pub timeout_offset: Duration,
     /// Path of the metrics endpoint.
     pub telemetry_path: String,
+    /// Whether `POST /-/reload` may reload (`--web.enable-lifecycle`).
+    pub enable_lifecycle: bool,
+    /// Whether the configuration is the demo's, whose loopback appliances
+    /// speak plain HTTP by design (no plain-HTTP warning for those).
+    pub demo: bool,
 }
 
 /// A configuration with the HTTP client of each module.
@@ -62,9 +67,19 @@ impl Loaded {
         Ok(Self { config, clients })
     }
 
-    fn announce(&self) {
+    fn announce(&self, demo: bool) {
         for w in &self.config.warnings {
             warn!(reason = %w, "configuration warning");
+        }
+        for t in &self.config.targets {
+            let loopback = t.url.host().is_some_and(|h| match h {
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+                url::Host::Domain(d) => d == "localhost",
+            });
+            if t.url.scheme() == "http" && !(demo && loopback) {
+                warn!(target = %t.name, url = %t.url, "credentials are sent to this target over plain http, readable by anyone on the path; use https");
+            }
         }
         for (name, module) in &self.config.modules {
             if module.tls.insecure_skip_verify {
@@ -74,7 +89,8 @@ impl Loaded {
     }
 }
 
-/// Why a probe request cannot be served (answered with 400).
+/// Why a probe request cannot be served: 400 for a request that names
+/// nothing usable, 403 for one the module's probe policy refuses.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProbeError {
     /// `target` is missing.
@@ -95,6 +111,40 @@ pub enum ProbeError {
     /// The target URL is not usable.
     #[error("target: {0}")]
     BadUrl(String),
+    /// The module has no probe policy, so it takes no ad-hoc targets.
+    #[error(
+        "module \"{0}\" takes no ad-hoc targets: set modules.{0}.probe.allowed_hosts to allow them"
+    )]
+    AdhocRefused(String),
+    /// The URL's host is not in the module's `probe.allowed_hosts`.
+    #[error("host \"{host}\" is not in modules.{module}.probe.allowed_hosts")]
+    HostNotAllowed {
+        /// The URL's host.
+        host: String,
+        /// The module.
+        module: String,
+    },
+    /// `&auth=` names an auth the module's `probe.allowed_auths` does not list.
+    #[error("auth \"{auth}\" is not in modules.{module}.probe.allowed_auths")]
+    AuthNotAllowed {
+        /// The auth asked for.
+        auth: String,
+        /// The module.
+        module: String,
+    },
+}
+
+impl ProbeError {
+    /// Whether the probe policy refused the request (403) rather than the
+    /// request being malformed (400).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ProbeError::AdhocRefused(_)
+                | ProbeError::HostNotAllowed { .. }
+                | ProbeError::AuthNotAllowed { .. }
+        )
+    }
 }
 
 /// The last scrape of a static target, for the landing page.
@@ -130,7 +180,7 @@ impl App {
     /// An exporter serving `config`.
     pub fn new(settings: Settings, config: Config) -> Result<Self, String> {
         let loaded = Loaded::new(config)?;
-        loaded.announce();
+        loaded.announce(settings.demo);
         let metrics = SelfMetrics::new();
         metrics.record_reload(true);
         Ok(Self {
@@ -165,7 +215,7 @@ impl App {
         .unwrap_or_else(|e| Err(format!("reload task failed: {e}")));
         match result {
             Ok(loaded) => {
-                loaded.announce();
+                loaded.announce(self.settings.demo);
                 *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
                 // Results of the old configuration are not served again.
                 self.collections.forget_recent();
@@ -192,10 +242,13 @@ impl App {
             module: module.clone(),
             auth: loaded.config.auths.get(auth_name)?.clone(),
             client: loaded.clients.get(&target.module)?.clone(),
+            adhoc: false,
         })
     }
 
-    /// An ad-hoc target from `/probe?target=URL&module=M[&auth=A]`.
+    /// An ad-hoc target from `/probe?target=URL&module=M[&auth=A]`, if the
+    /// module's probe policy allows its host and auth. Nothing is sent
+    /// anywhere before this has said yes.
     pub fn adhoc_target(
         &self,
         loaded: &Loaded,
@@ -208,16 +261,33 @@ impl App {
             .modules
             .get(module_name)
             .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))?;
+        let policy = module
+            .probe
+            .as_ref()
+            .ok_or_else(|| ProbeError::AdhocRefused(module_name.to_owned()))?;
+        let parsed = config::check_url(url).map_err(ProbeError::BadUrl)?;
+        if !policy.allows_host(&parsed) {
+            return Err(ProbeError::HostNotAllowed {
+                host: parsed.host_str().unwrap_or_default().to_owned(),
+                module: module_name.to_owned(),
+            });
+        }
         let auth_name = auth_name.unwrap_or(&module.auth);
         let auth = loaded
             .config
             .auths
             .get(auth_name)
             .ok_or_else(|| ProbeError::UnknownAuth(auth_name.to_owned()))?;
+        if auth_name != module.auth && !policy.allows_auth(auth_name) {
+            return Err(ProbeError::AuthNotAllowed {
+                auth: auth_name.to_owned(),
+                module: module_name.to_owned(),
+            });
+        }
+        // Checked when the configuration was loaded; kept as a guard.
         config::auth_fits(module.kind, &auth.credentials).map_err(|why| {
             ProbeError::AuthMismatch(auth_name.to_owned(), module_name.to_owned(), why)
         })?;
-        let parsed = config::check_url(url).map_err(ProbeError::BadUrl)?;
         let client = loaded
             .clients
             .get(module_name)
@@ -228,6 +298,7 @@ impl App {
             module: module.clone(),
             auth: auth.clone(),
             client: client.clone(),
+            adhoc: true,
         })
     }
 
@@ -298,11 +369,11 @@ impl App {
         let task = {
             let (target, key) = (target.clone(), key.clone());
             let shared = self.shared.clone();
-            let metrics = self.metrics.upstream.clone();
+            let metrics = (!target.adhoc).then(|| self.metrics.upstream.clone());
             let collections = self.collections.clone();
             tokio::spawn(async move {
                 let report =
-                    Arc::new(scrape::scrape_target(&target, budget, &shared, Some(metrics)).await);
+                    Arc::new(scrape::scrape_target(&target, budget, &shared, metrics).await);
                 collections.finished(&key, &report, target.module.min_interval);
                 report
             })

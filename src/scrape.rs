@@ -36,6 +36,9 @@ pub struct ScrapeTarget {
     pub auth: Arc<Auth>,
     /// The module's HTTP client (connections are reused across scrapes).
     pub client: reqwest::Client,
+    /// Whether it is an ad-hoc `/probe?target=URL` target, whose requests
+    /// stay out of the long-lived upstream series (their URLs are unbounded).
+    pub adhoc: bool,
 }
 
 /// The outcome of one collector.

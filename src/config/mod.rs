@@ -5,6 +5,7 @@
 //! reload re-reads them, and they only ever leave as [`Secret`].
 
 mod error;
+mod probe;
 mod raw;
 mod secret;
 mod validate;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub use probe::{HostPattern, ProbePolicy};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use validate::{auth_fits, check_url, parse_size};
 
@@ -96,6 +98,8 @@ pub struct Module {
     pub instance: Option<String>,
     /// Sectona queries.
     pub entitlements: Vec<EntitlementQuery>,
+    /// Where ad-hoc probes may go; `None` refuses them.
+    pub probe: Option<ProbePolicy>,
 }
 
 /// TLS towards the appliance.
@@ -257,6 +261,7 @@ impl Config {
                 humantime::format_duration(m.timeout),
                 m.collectors.join(", ")
             );
+            let _ = writeln!(s, "    ad-hoc probes: {}", probe_summary(m));
         }
         let _ = writeln!(s, "targets: {}", self.targets.len());
         for t in &self.targets {
@@ -264,6 +269,17 @@ impl Config {
         }
         s
     }
+}
+
+/// One line on a module's ad-hoc probe policy, for `--config.check`.
+fn probe_summary(m: &Module) -> String {
+    let Some(p) = &m.probe else {
+        return "refused (no probe.allowed_hosts)".to_owned();
+    };
+    let hosts: Vec<String> = p.allowed_hosts.iter().map(ToString::to_string).collect();
+    let mut auths = vec![format!("{} (module's)", m.auth)];
+    auths.extend(p.allowed_auths.iter().filter(|a| **a != m.auth).cloned());
+    format!("hosts [{}], auths [{}]", hosts.join(", "), auths.join(", "))
 }
 
 /// Strict YAML decode of `text` (read from `path`) as `T`, remembering the

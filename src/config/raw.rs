@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::EntitlementQuery;
+use super::probe::RawProbe;
 
 /// A value with the line and column it was written at.
 pub type At<T> = Spanned<T>;
@@ -59,6 +60,7 @@ pub struct RawModule {
     pub leases: Option<At<RawLeases>>,
     pub instance: Option<At<String>>,
     pub entitlements: Option<At<Vec<At<EntitlementQuery>>>>,
+    pub probe: Option<At<RawProbe>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 
+use super::probe::{HostPattern, ProbePolicy, RawProbe};
 use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
@@ -490,6 +491,11 @@ fn check_module(
         }
         entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
     }
+    let probe = m
+        .probe
+        .as_ref()
+        .map(|p| check_probe(ck, &format!("{field}.probe"), kind, p, auths))
+        .transpose()?;
     Ok(Module {
         name: name.to_owned(),
         kind,
@@ -504,6 +510,44 @@ fn check_module(
         leases,
         instance,
         entitlements,
+        probe,
+    })
+}
+
+fn check_probe(
+    ck: &Checker<'_>,
+    field: &str,
+    kind: Kind,
+    raw: &At<RawProbe>,
+    auths: &BTreeMap<String, Arc<Auth>>,
+) -> Result<ProbePolicy, ConfigError> {
+    let hosts = &raw.value.allowed_hosts;
+    if hosts.value.is_empty() {
+        return Err(ck.err(
+            &hosts.referenced,
+            format!("{field}.allowed_hosts"),
+            "lists no host (remove the probe block to refuse ad-hoc targets)",
+        ));
+    }
+    let allowed_hosts = hosts
+        .value
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            HostPattern::parse(&h.value)
+                .map_err(|why| ck.err(&h.referenced, format!("{field}.allowed_hosts[{i}]"), why))
+        })
+        .collect::<Result<_, _>>()?;
+    let allowed_auths = raw
+        .value
+        .allowed_auths
+        .iter()
+        .enumerate()
+        .map(|(i, a)| check_auth_ref(ck, &format!("{field}.allowed_auths[{i}]"), kind, a, auths))
+        .collect::<Result<_, _>>()?;
+    Ok(ProbePolicy {
+        allowed_hosts,
+        allowed_auths,
     })
 }
 

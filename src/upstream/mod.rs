@@ -4,6 +4,7 @@
 
 mod error;
 mod metrics;
+pub mod redirect;
 pub mod tls;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +30,7 @@ pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(redirect::policy())
         .build()
         .map_err(|e| tls::TlsError::CaFile {
             path: "(client)".into(),

@@ -4,10 +4,12 @@
 mod common;
 mod config_rules;
 mod connect_secure;
+mod credentials;
 mod enterprise_recon;
 mod faults;
 mod faults_connect_secure;
 mod operations;
+mod probe_rules;
 mod reload;
 mod sectona;
 mod security;
