@@ -109,6 +109,8 @@ pub struct Tls {
     pub ca_file: Option<PathBuf>,
     /// Do not verify the appliance's certificate (warned at start-up).
     pub insecure_skip_verify: bool,
+    /// SHA-256 fingerprints of appliance certificates accepted as they are.
+    pub pinned_sha256: Vec<[u8; 32]>,
 }
 
 /// ER2 `licenses` collector options.

@@ -69,6 +69,8 @@ pub struct RawTls {
     pub ca_file: Option<At<String>>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    #[serde(default)]
+    pub pinned_sha256: Vec<At<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

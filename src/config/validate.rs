@@ -295,6 +295,23 @@ fn parse_duration(
     Ok(d)
 }
 
+/// Parses a SHA-256 fingerprint as admin pages and `openssl x509
+/// -fingerprint -sha256` show it (`AB:CD:…`), or as plain hex.
+pub fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
+    let hex: Vec<u8> = text
+        .bytes()
+        .filter(|b| *b != b':' && !b.is_ascii_whitespace())
+        .collect();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Parses `1048576`, `64MiB`, `10MB`, `512KiB`, `1GiB` into bytes.
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
@@ -391,9 +408,31 @@ fn check_module(
                 Some(ca) => Some(check_ca_file(ck, &format!("{field}.tls.ca_file"), ca)?),
                 None => None,
             };
+            let pinned_sha256 = t
+                .pinned_sha256
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    parse_fingerprint(&p.value).ok_or_else(|| {
+                        ck.err(
+                            &p.referenced,
+                            format!("{field}.tls.pinned_sha256[{i}]"),
+                            format!("\"{}\" is not a SHA-256 fingerprint (64 hex digits, colons allowed)", p.value),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if let (true, Some(first)) = (t.insecure_skip_verify, t.pinned_sha256.first()) {
+                return Err(ck.err(
+                    &first.referenced,
+                    format!("{field}.tls.pinned_sha256"),
+                    "has no effect with insecure_skip_verify: remove insecure_skip_verify to verify against the pins",
+                ));
+            }
             Tls {
                 ca_file,
                 insecure_skip_verify: t.insecure_skip_verify,
+                pinned_sha256,
             }
         }
         None => Tls::default(),
@@ -804,6 +843,20 @@ mod tests {
         assert_eq!(parse_size("0"), None);
         assert_eq!(parse_size("12 parsecs"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn fingerprints() {
+        let colons = "AB:".repeat(31) + "CD";
+        let mut expected = [0xAB; 32];
+        expected[31] = 0xCD;
+        assert_eq!(parse_fingerprint(&colons), Some(expected));
+        assert_eq!(
+            parse_fingerprint(&colons.replace(':', "").to_lowercase()),
+            Some(expected)
+        );
+        assert_eq!(parse_fingerprint("AB:CD"), None);
+        assert_eq!(parse_fingerprint(&"ZZ".repeat(32)), None);
     }
 
     #[test]

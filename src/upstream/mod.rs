@@ -6,6 +6,7 @@ mod error;
 mod metrics;
 pub mod redirect;
 pub mod tls;
+pub mod verify;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -287,13 +288,29 @@ fn transport_error(endpoint: &'static str, e: &reqwest::Error) -> UpstreamError 
     }
 }
 
+/// An error's text; a refused appliance certificate (inside the I/O
+/// errors of the TLS layer) in the verifier's words.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner: &(dyn std::error::Error + 'static) = e;
+    while let Some(io) = inner.downcast_ref::<std::io::Error>() {
+        match io.get_ref() {
+            Some(wrapped) => inner = wrapped,
+            None => break,
+        }
+    }
+    inner
+        .downcast_ref::<rustls::Error>()
+        .and_then(verify::in_words)
+        .unwrap_or_else(|| e.to_string())
+}
+
 /// The causes of an error, innermost last, without reqwest's own wrapper
 /// text (which repeats the URL).
 fn error_chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = describe(s);
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

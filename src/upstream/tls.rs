@@ -1,5 +1,7 @@
-//! TLS towards the appliances: the system roots plus an optional CA file,
-//! or, when the operator asks for it, no certificate verification at all.
+//! TLS towards the appliances: the system roots plus an optional CA file
+//! (whose certificates are also accepted as the exact certificate an
+//! appliance presents) and pinned fingerprints, or, when the operator asks
+//! for it, no certificate verification at all.
 
 use std::sync::Arc;
 
@@ -45,20 +47,27 @@ pub fn client_config(tls: &Tls) -> Result<ClientConfig, TlsError> {
             }))
             .with_no_client_auth()
     } else {
+        let (roots, listed) = roots(tls)?;
+        let verifier =
+            super::verify::ApplianceVerifier::new(roots, listed, tls.pinned_sha256.clone())?;
         builder
-            .with_root_certificates(roots(tls)?)
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
-fn roots(tls: &Tls) -> Result<RootCertStore, TlsError> {
+/// The roots for chains (system and CA file), and the CA file's
+/// certificates themselves.
+fn roots(tls: &Tls) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsError> {
     let mut store = RootCertStore::empty();
     // Unreadable system certificates are skipped: a CA file may be all
     // that is needed, and a missing root shows up as a clear handshake error.
     let native = rustls_native_certs::load_native_certs();
     store.add_parsable_certificates(native.certs);
+    let mut listed = Vec::new();
     if let Some(path) = &tls.ca_file {
         let ca_err = |reason: String| TlsError::CaFile {
             path: path.display().to_string(),
@@ -69,10 +78,11 @@ fn roots(tls: &Tls) -> Result<RootCertStore, TlsError> {
             .collect::<Result<_, _>>()
             .map_err(|e| ca_err(e.to_string()))?;
         for cert in certs {
-            store.add(cert).map_err(|e| ca_err(e.to_string()))?;
+            store.add(cert.clone()).map_err(|e| ca_err(e.to_string()))?;
+            listed.push(cert);
         }
     }
-    Ok(store)
+    Ok((store, listed))
 }
 
 /// `insecure_skip_verify`: any certificate is accepted, but the handshake

@@ -888,7 +888,14 @@ async fn a_redirect_to_another_host_is_not_followed() {
     let yaml = exporter_yaml(&work, &redirecting.url());
     let exporter = Exporter::start_in(work, &yaml).await;
     let m = exporter.metrics().await;
-    assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(0.0), "{m}");
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_collector_success{target=\"er2\",collector=\"licenses\"}"
+        ),
+        Some(0.0),
+        "{m}"
+    );
     // Redirects are followed only within the target's origin.
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 0, "the redirect to another origin was followed");

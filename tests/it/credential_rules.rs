@@ -1,4 +1,4 @@
-//! The rules of a module's `probe` block, one file under
+//! The rules of a module's `probe` block and `tls.pinned_sha256`, one file under
 //! `tests/testdata/config/` each, with the exact message (file, line,
 //! column, field, reason); and `--config.check` printing every module's
 //! ad-hoc policy.
@@ -76,6 +76,22 @@ fn probe_unknown_key() {
     assert_rule(
         "probe_unknown_key",
         ":8:7: modules.er2.probe.allowed_host: unknown field `allowed_host`, expected one of allowed_hosts, allowed_auths",
+    );
+}
+
+#[test]
+fn tls_bad_pin() {
+    assert_rule(
+        "tls_bad_pin",
+        ":8:23: modules.er2.tls.pinned_sha256[0]: \"AB:CD:EF\" is not a SHA-256 fingerprint (64 hex digits, colons allowed)",
+    );
+}
+
+#[test]
+fn tls_pin_with_insecure_skip_verify() {
+    assert_rule(
+        "tls_pin_with_insecure_skip_verify",
+        ":10:11: modules.er2.tls.pinned_sha256: has no effect with insecure_skip_verify: remove insecure_skip_verify to verify against the pins",
     );
 }
 
