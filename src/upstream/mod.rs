@@ -39,8 +39,9 @@ pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
         })
 }
 
-/// Credentials for one request.
-#[derive(Debug, Clone)]
+/// Credentials for one request. `Debug` shows neither field: the user
+/// is the key itself for an ICS API key.
+#[derive(Clone)]
 pub struct BasicAuth {
     /// User name (or ICS API key).
     pub username: String,
@@ -48,8 +49,17 @@ pub struct BasicAuth {
     pub password: Secret,
 }
 
-/// One request to make.
-#[derive(Debug)]
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &format_args!("<secret>"))
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// One request to make. `Debug` hides the body (a realm_auth body holds
+/// the admin password) along with the credentials.
 pub struct Request<'a> {
     /// GET, POST, ...
     pub method: Method,
@@ -61,6 +71,21 @@ pub struct Request<'a> {
     pub auth: Option<&'a BasicAuth>,
     /// A JSON body, for POST.
     pub json: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("endpoint", &self.endpoint)
+            .field("path_and_query", &self.path_and_query)
+            .field("auth", &self.auth)
+            .field(
+                "json",
+                &self.json.as_ref().map(|_| format_args!("<secret>")),
+            )
+            .finish()
+    }
 }
 
 impl<'a> Request<'a> {
@@ -323,4 +348,32 @@ fn error_chain(e: &reqwest::Error) -> String {
         return "request failed".into();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_keys_passwords_and_bodies() {
+        let auth = BasicAuth {
+            username: "ics-api-key-0f3c".to_owned(),
+            password: Secret::new("er2-password-77"),
+        };
+        let request = Request::post_json(
+            "/api/v1/realm_auth",
+            "/api/v1/realm_auth",
+            Some(&auth),
+            br#"{"password":"admin-password-42"}"#.to_vec(),
+        );
+        let shown = format!("{auth:?} {request:?}");
+        for secret in ["ics-api-key-0f3c", "er2-password-77", "admin-password-42"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("/api/v1/realm_auth"), "{shown}");
+        assert_eq!(
+            format!("{auth:?}"),
+            "BasicAuth { username: <secret>, password: <secret> }"
+        );
+    }
 }

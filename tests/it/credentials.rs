@@ -271,3 +271,40 @@ async fn credentials_over_plain_http_are_warned_about_once_per_target() {
     assert_eq!(warned.len(), 1, "{}", logs.text());
     assert!(warned[0].contains("target=plain"), "{warned:?}");
 }
+
+#[tokio::test]
+async fn debug_of_every_credential_bearing_type_shows_no_secret() {
+    let appliance = Catcher::start(None).await;
+    let work = Workdir::new();
+    let probe = "    probe:\n      allowed_hosts: [127.0.0.1]\n";
+    let targets: Vec<(&str, &str, String)> = MODULES
+        .iter()
+        .map(|(m, _)| (*m, *m, appliance.url()))
+        .collect();
+    let yaml = config(&work, probe, &targets);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    exporter.metrics().await;
+    let app = &exporter.app;
+    let loaded = app.loaded();
+    let mut shown = vec![
+        format!("{app:?}"),
+        format!("{loaded:?}"),
+        format!("{:?}", loaded.config),
+        format!("{:?}", app.shared),
+    ];
+    for auth in loaded.config.auths.values() {
+        shown.push(format!("{auth:?}"));
+        shown.push(format!("{:?}", auth.credentials));
+    }
+    for (module, _) in MODULES {
+        shown.push(format!("{:?}", app.static_target(&loaded, module).unwrap()));
+        let adhoc = app.adhoc_target(&loaded, &appliance.url(), module, None);
+        shown.push(format!("{:?}", adhoc.unwrap()));
+    }
+    for text in &shown {
+        for secret in [ER2_PASSWORD, ICS_PASSWORD, PAM_PASSWORD, OTHER_PASSWORD] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    assert!(shown[2].matches("<secret>").count() >= 6, "{}", shown[2]);
+}

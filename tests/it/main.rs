@@ -10,6 +10,7 @@ mod credentials;
 mod enterprise_recon;
 mod faults;
 mod faults_connect_secure;
+mod lifecycle;
 mod operations;
 mod reload;
 mod sectona;
