@@ -17,3 +17,4 @@ mod sectona;
 mod security;
 mod server;
 mod sharing;
+mod web_hardening;
