@@ -218,23 +218,18 @@ fn parse_range(addr: &str, bits: &str) -> Result<HostPattern, String> {
 
 /// `ip` with every bit after the first `prefix` cleared.
 fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
+    let (bits, width) = match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+        IpAddr::V6(v6) => (u128::from(v6), 128),
+    };
+    let cleared = width - u32::from(prefix);
+    let kept = bits
+        .checked_shr(cleared)
+        .and_then(|b| b.checked_shl(cleared))
+        .unwrap_or(0);
     match ip {
-        IpAddr::V4(v4) => {
-            let bits = u32::from(v4);
-            let kept = bits
-                .checked_shr(32 - u32::from(prefix))
-                .and_then(|b| b.checked_shl(32 - u32::from(prefix)))
-                .unwrap_or(0);
-            IpAddr::V4(kept.into())
-        }
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6);
-            let kept = bits
-                .checked_shr(128 - u32::from(prefix))
-                .and_then(|b| b.checked_shl(128 - u32::from(prefix)))
-                .unwrap_or(0);
-            IpAddr::V6(kept.into())
-        }
+        IpAddr::V4(_) => IpAddr::V4(u32::try_from(kept).unwrap_or(0).into()),
+        IpAddr::V6(_) => IpAddr::V6(kept.into()),
     }
 }
 

@@ -139,3 +139,16 @@ async fn another_self_signed_certificate_fails_clearly_and_its_pin_is_accepted()
     assert!(all_collectors(&m, "er2", "1"), "{m}");
     assert!(all_collectors(&m, "vpn", "1"), "{m}");
 }
+
+#[tokio::test]
+async fn insecure_skip_verify_still_accepts_any_certificate() {
+    let (er2_pem, er2_key, _) = appliance_certificate();
+    let (ics_pem, ics_key, _) = appliance_certificate();
+    let a = appliances(&(er2_pem, er2_key), &(ics_pem, ics_key)).await;
+    let work = Workdir::new();
+    let yaml = config(&work, "{insecure_skip_verify: true}", &a);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert!(all_collectors(&m, "er2", "1"), "{m}");
+    assert!(all_collectors(&m, "vpn", "1"), "{m}");
+}
