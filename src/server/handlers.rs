@@ -60,6 +60,7 @@ pub async fn probe(
         Ok(t) => t,
         Err(e) => {
             let status = if e.is_refusal() {
+                tracing::info!(reason = %e, "ad-hoc probe refused");
                 StatusCode::FORBIDDEN
             } else {
                 StatusCode::BAD_REQUEST

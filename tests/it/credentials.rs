@@ -308,3 +308,44 @@ async fn debug_of_every_credential_bearing_type_shows_no_secret() {
     }
     assert!(shown[2].matches("<secret>").count() >= 6, "{}", shown[2]);
 }
+
+#[tokio::test]
+async fn many_ad_hoc_urls_leave_no_series_behind() {
+    let appliance = Catcher::start(None).await;
+    let work = Workdir::new();
+    let probe = "    probe:\n      allowed_hosts: [127.0.0.1]\n";
+    let yaml = config(&work, probe, &[("static", "er2", appliance.url())]);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    for i in 0..20 {
+        let url = format!("{}/gateway-{i}", appliance.url());
+        let a = exporter
+            .get(&format!("/probe?target={url}&module=er2"))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.body.contains(&format!("target=\"{url}\"")), "{}", a.body);
+    }
+    let m = exporter.metrics().await;
+    assert!(!m.contains("gateway-"), "{m}");
+    // The static target is recorded as before.
+    assert!(
+        m.contains("appliance_exporter_upstream_requests_total{target=\"static\",endpoint=\"/v1/licenses\",code=\"200\"} 1"),
+        "{m}"
+    );
+    let landing = exporter.get("/").await.body;
+    assert!(!landing.contains("gateway-"), "{landing}");
+}
+
+#[tokio::test]
+async fn the_demo_warns_of_no_plain_http_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin =
+        crate::common::Binary::start(&["--demo"], &[("TMPDIR", tmp.path().to_str().unwrap())]);
+    // The warnings come before the line saying it listens.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !bin.log().contains("message=listening") {
+        assert!(std::time::Instant::now() < until, "{}", bin.log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = bin.log();
+    assert!(!log.contains("over plain http"), "{log}");
+}
