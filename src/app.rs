@@ -272,18 +272,20 @@ impl App {
                 module: module_name.to_owned(),
             });
         }
+        // Refused whether or not such an auth exists, so the answer does
+        // not tell which auth names do.
         let auth_name = auth_name.unwrap_or(&module.auth);
-        let auth = loaded
-            .config
-            .auths
-            .get(auth_name)
-            .ok_or_else(|| ProbeError::UnknownAuth(auth_name.to_owned()))?;
         if auth_name != module.auth && !policy.allows_auth(auth_name) {
             return Err(ProbeError::AuthNotAllowed {
                 auth: auth_name.to_owned(),
                 module: module_name.to_owned(),
             });
         }
+        let auth = loaded
+            .config
+            .auths
+            .get(auth_name)
+            .ok_or_else(|| ProbeError::UnknownAuth(auth_name.to_owned()))?;
         // Checked when the configuration was loaded; kept as a guard.
         config::auth_fits(module.kind, &auth.credentials).map_err(|why| {
             ProbeError::AuthMismatch(auth_name.to_owned(), module_name.to_owned(), why)
