@@ -14,7 +14,9 @@ use tokio::time::{Instant, sleep};
 
 use super::loopback::LoopbackServer;
 use super::snmp::selects_snmp;
-use super::{alert_rules, dashboards, label_values_metric, repo, string_map as labels, text};
+use super::{
+    PanelQuery, alert_rules, dashboards, label_values_metric, repo, string_map as labels, text,
+};
 use crate::common::{self, Binary, Workdir, tool};
 
 /// Scrape and rule evaluation interval (and scrape timeout) of the test
@@ -33,11 +35,25 @@ const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,appl
 /// What the dashboards' variables stand for when the queries run: the
 /// `target` variable's "All" value, and a rate window that holds several
 /// scrapes.
-pub(super) const VARIABLES: &[(&str, &str)] = &[
+const VARIABLES: &[(&str, &str)] = &[
     ("${target}", ".+"),
     ("$target", ".+"),
     ("$__rate_interval", "1m"),
 ];
+
+/// A panel query as it runs: the dashboard's variables replaced by
+/// `VARIABLES`.
+pub(super) fn with_variables(q: &PanelQuery) -> String {
+    let mut expr = q.expr.clone();
+    for (variable, value) in VARIABLES {
+        expr = expr.replace(variable, value);
+    }
+    assert!(
+        !expr.contains('$'),
+        "{q}: a variable the test does not know"
+    );
+    expr
+}
 
 /// A static target of the demo's generated configuration.
 struct DemoTarget {
@@ -341,14 +357,7 @@ async fn every_dashboard_query_returns_data_from_the_demo() {
             if selects_snmp(&q.expr) {
                 continue;
             }
-            let mut expr = q.expr.clone();
-            for (variable, value) in VARIABLES {
-                expr = expr.replace(variable, value);
-            }
-            assert!(
-                !expr.contains('$'),
-                "{q}: a variable the test does not know"
-            );
+            let expr = with_variables(&q);
             queries.push((q, expr));
         }
     }

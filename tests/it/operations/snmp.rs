@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::e2e::{BUDGET, INTERVAL, Prometheus, VARIABLES, eventually, loaded_rules};
+use super::e2e::{BUDGET, INTERVAL, Prometheus, eventually, loaded_rules, with_variables};
 use super::loopback::LoopbackServer;
 use super::{alert_rules, dashboards, readme_section, repo, run, selectors, text, yaml_blocks};
 use crate::common::{Binary, Workdir, tool};
@@ -472,18 +472,14 @@ async fn every_dashboard_query_returns_data_with_snmp_exporter() {
         .into_iter()
         .find(|d| d.file == DASHBOARD)
         .unwrap();
-    let mut queries = Vec::new();
-    for q in dashboard.queries() {
-        let mut expr = q.expr.clone();
-        for (variable, value) in VARIABLES {
-            expr = expr.replace(variable, value);
-        }
-        assert!(
-            !expr.contains('$'),
-            "{q}: a variable the test does not know"
-        );
-        queries.push((q, expr));
-    }
+    let queries: Vec<_> = dashboard
+        .queries()
+        .into_iter()
+        .map(|q| {
+            let expr = with_variables(&q);
+            (q, expr)
+        })
+        .collect();
     assert!(
         queries.iter().any(|(q, _)| selects_snmp(&q.expr)),
         "{DASHBOARD} has no SNMP panel"
