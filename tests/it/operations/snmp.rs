@@ -322,6 +322,56 @@ fn localise(mut job: Value, sd_files: &str, snmp_exporter: &str) -> Value {
     job
 }
 
+#[test]
+fn the_readme_scrape_configuration_gives_each_gateway_its_target() {
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
+    let work = Workdir::new();
+    let (jobs, readme_sd) = readme_jobs(&promtool, &work);
+    let sd = work.path().join("sd");
+    std::fs::create_dir(&sd).unwrap();
+    // The README's example, and a gateway without a `target` label.
+    let mut groups = readme_sd.as_array().unwrap().clone();
+    groups.push(json!({"targets": ["10.1.2.3"]}));
+    let mut expected: BTreeSet<(String, String)> =
+        BTreeSet::from([("10.1.2.3".to_owned(), "10.1.2.3".to_owned())]);
+    for g in &readme_sd.as_array().unwrap()[..] {
+        for t in g["targets"].as_array().unwrap() {
+            let address = t.as_str().unwrap().to_owned();
+            expected.insert((address, text(&g["labels"], "target").to_owned()));
+        }
+    }
+    std::fs::write(sd.join("gateways.yml"), Value::Array(groups).to_string()).unwrap();
+    let sd_files = format!("{}/*.yml", sd.display());
+    for job in jobs {
+        let name = text(&job, "job_name").to_owned();
+        let job = localise(job, &sd_files, "127.0.0.1:9116");
+        let config = work.write(
+            "prometheus.yml",
+            &json!({"scrape_configs": [job]}).to_string(),
+        );
+        let (ok, out, err) = run(Command::new(&promtool)
+            .args(["check", "service-discovery", "--timeout=1s"])
+            .arg(&config)
+            .arg(&name));
+        assert!(ok, "promtool check service-discovery {name}: {out}{err}");
+        let discovered: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let mut got = BTreeSet::new();
+        for t in discovered.as_array().unwrap() {
+            let labels = &t["labels"];
+            let address = text(&t["discoveredLabels"], "__address__");
+            assert_eq!(text(labels, "__param_target"), address, "{name}: {t}");
+            assert_eq!(text(labels, "__param_module"), MODULE, "{name}: {t}");
+            assert_eq!(text(labels, "instance"), address, "{name}: {t}");
+            assert_eq!(text(labels, "__address__"), "127.0.0.1:9116", "{name}: {t}");
+            assert_eq!(text(labels, "__metrics_path__"), "/snmp", "{name}: {t}");
+            got.insert((address.to_owned(), text(labels, "target").to_owned()));
+        }
+        assert_eq!(got, expected, "{name}: (address, target)");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The stack.
 
