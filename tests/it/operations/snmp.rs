@@ -5,7 +5,9 @@
 //! Every query of the Connect Secure dashboard returns data, the SNMP series
 //! carry the demo gateway's `target`, the rule files load, and each SNMP
 //! alert's expression selects the sick gateway (or the unreachable one)
-//! and not the healthy one.
+//! and not the healthy one. Without the servers: the module makes the
+//! metrics the README documents, and the README's scrape configuration
+//! labels each gateway with its `target` (promtool's service discovery).
 
 use std::collections::BTreeSet;
 use std::fs::File;
