@@ -106,7 +106,9 @@ fn the_module_makes_every_metric_the_readme_documents_for_it() {
 /// A value of a `.snmprec` file: Gauge32 (tag 66) or an OCTET STRING in hex
 /// (tag 4x).
 enum Recorded {
+    /// A number, as the MIB's Gauge32 objects.
     Gauge(u32),
+    /// A text, as the MIB's OCTET STRING objects.
     Text(&'static str),
 }
 
@@ -200,10 +202,13 @@ fn free_udp_port() -> u16 {
 /// `snmpsimd` serving one recording to the community `public` (the
 /// module's) on a loopback UDP port; killed when dropped.
 struct Simulator {
+    /// The snmpsimd process, killed when dropped.
     child: Child,
     /// `127.0.0.1:PORT`, the SNMP target.
     address: String,
+    /// Its standard error, which says when it listens.
     log: PathBuf,
+    /// Its recording, index cache and log; removed last.
     _dir: Workdir,
 }
 
@@ -386,11 +391,15 @@ struct Stack {
     healthy: String,
     /// `target` of an SNMP address that never answers.
     unreachable: String,
+    /// The demo exporter, with the Connect Secure targets.
     _demo: Binary,
+    /// snmp_exporter on `snmp/snmp.yml`.
     _snmp_exporter: LoopbackServer,
+    /// The sick and the healthy gateway.
     _simulators: Vec<Simulator>,
     /// Holds the unreachable address' port, so nothing else answers there.
     _silent: std::net::UdpSocket,
+    /// Configurations and Prometheus' data; removed last.
     _work: Workdir,
 }
 
