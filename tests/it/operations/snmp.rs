@@ -14,6 +14,7 @@ use std::fs::File;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -61,7 +62,8 @@ pub(crate) fn snmp_metric_names() -> BTreeSet<String> {
 /// Whether a PromQL expression reads a series of snmp_exporter: a metric
 /// of the module, or `up` of its jobs.
 pub(crate) fn selects_snmp(expr: &str) -> bool {
-    let names = snmp_metric_names();
+    static NAMES: LazyLock<BTreeSet<String>> = LazyLock::new(snmp_metric_names);
+    let names = &*NAMES;
     selectors(expr).iter().any(|s| {
         s.metric_names().iter().any(|n| names.contains(n))
             || s.matchers.contains("connect_secure_snmp")
@@ -384,6 +386,7 @@ fn the_readme_scrape_configuration_gives_each_gateway_its_target() {
 
 /// The demo exporter, two simulated gateways, snmp_exporter and Prometheus.
 struct Stack {
+    /// Scrapes the demo and snmp_exporter, evaluates the rule files.
     prometheus: Prometheus,
     /// `target` of the sick gateway: the demo's first Connect Secure target.
     sick: String,
