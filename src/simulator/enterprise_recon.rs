@@ -61,6 +61,9 @@ pub struct Er2Config {
     /// Replaces `expires` in the sample (seconds since the epoch), e.g. to
     /// show a licence that is still valid.
     pub expires: Option<i64>,
+    /// Risk endpoints that answer 403 "Access denied." (an API user without
+    /// the Global Admin or Risk Admin permission), e.g. `/v1/datatypes/rules`.
+    pub access_denied: Vec<&'static str>,
 }
 
 impl Er2Config {
@@ -72,6 +75,7 @@ impl Er2Config {
             username: username.to_owned(),
             password: password.to_owned(),
             expires: None,
+            access_denied: Vec::new(),
         }
     }
 }
@@ -139,26 +143,29 @@ async fn licenses_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Re
     json_response_compressible(&headers, 200, sim.licenses.clone())
 }
 
-fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
+fn risk(sim: &Sim, headers: &HeaderMap, endpoint: &str, body: &'static str) -> Response {
     if let Some(denied) = refused(sim, headers) {
         return denied;
     }
     if !sim.config.risk_available {
         return json_response(403, PRO_EDITION_REQUIRED);
     }
+    if sim.config.access_denied.contains(&endpoint) {
+        return json_response(403, ACCESS_DENIED);
+    }
     json_response_compressible(headers, 200, body)
 }
 
 async fn risk_levels(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, RISK_LEVELS)
+    risk(&sim, &headers, "/v1/risk/levels", RISK_LEVELS)
 }
 
 async fn risk_profiles(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, RISK_PROFILES)
+    risk(&sim, &headers, "/v1/risk/profiles", RISK_PROFILES)
 }
 
 async fn datatype_rules(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, DATATYPE_RULES)
+    risk(&sim, &headers, "/v1/datatypes/rules", DATATYPE_RULES)
 }
 
 /// The demo's ER2 masters: a PRO non-sitewide licence valid for 120 days,

@@ -3,7 +3,7 @@
 
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Binary, Exporter, Workdir, get, series, value};
+use crate::common::{Binary, Exporter, Logs, Workdir, collector_success, get, series, value};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "Pa55-w0rd-never-logged";
@@ -77,6 +77,15 @@ async fn every_licensing_model_over_http() {
             "er2_licensed_targets{target=\"legacy\",pool=\"server\"}"
         ),
         Some(5.0)
+    );
+    // The sample's one target of type none holds no licence.
+    assert_eq!(
+        value(&m, "er2_unlicensed_targets{target=\"legacy\"}"),
+        Some(1.0)
+    );
+    assert!(
+        series(&m, "er2_licensed_targets{target=\"legacy\",pool=\"none\"}").is_empty(),
+        "{m}"
     );
     assert_eq!(
         value(
@@ -184,6 +193,53 @@ async fn non_pro_appliance_reports_the_feature_unavailable_not_a_failure() {
     );
     assert!(series(&m, "er2_risk_levels").is_empty(), "{m}");
     assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(1.0));
+}
+
+#[tokio::test]
+async fn a_user_without_risk_admin_loses_only_the_data_type_rules() {
+    let mut cfg = er2::Er2Config::new(er2::LicenseModel::NonSitewide, USER, PASSWORD);
+    cfg.access_denied = vec!["/v1/datatypes/rules"];
+    let appliance = simulator::start(er2::router(cfg)).await.unwrap();
+    let work = Workdir::new();
+    let yaml = config(&work, PASSWORD, &[("er2", appliance.url())]);
+    let logs = Logs::capture();
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert_eq!(collector_success(&m, "er2", "risk"), Some(1.0), "{m}");
+    assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(1.0), "{m}");
+    for (feature, available) in [
+        ("risk", 1.0),
+        ("risk_levels", 1.0),
+        ("risk_profiles", 1.0),
+        ("datatype_rules", 0.0),
+    ] {
+        assert_eq!(
+            value(
+                &m,
+                &format!("er2_feature_available{{target=\"er2\",feature=\"{feature}\"}}")
+            ),
+            Some(available),
+            "{feature}: {m}"
+        );
+    }
+    assert_eq!(value(&m, "er2_risk_levels{target=\"er2\"}"), Some(3.0));
+    assert_eq!(
+        value(&m, "er2_risk_profiles{target=\"er2\",level=\"High\"}"),
+        Some(1.0)
+    );
+    assert!(series(&m, "er2_datatype_rules").is_empty(), "{m}");
+    let lines = logs.lines_with(&[
+        "target=er2",
+        "collector=risk",
+        "endpoint=/v1/datatypes/rules",
+    ]);
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(
+        lines[0].contains("the API user needs the Global Admin or Risk Admin permission"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("Access denied."), "{}", lines[0]);
 }
 
 #[tokio::test]
