@@ -145,7 +145,7 @@ fn ics_active_users(body: &[u8]) {
     let mut a = active_users::ActiveUsers::default();
     let _ = a.absorb(body);
     let _ = a.absorb(body);
-    render(active_users::encode(&a));
+    render(active_users::encode(&a, 3));
 }
 
 fn ics_leases(body: &[u8]) {
