@@ -124,7 +124,7 @@ fn config_check_prints_each_modules_ad_hoc_policy() {
     );
     assert!(
         stdout.contains(
-            "  open: kind enterprise_recon, auth a, timeout 10s, collectors [licenses, risk]\n    \
+            "  open: kind enterprise_recon, auth a, timeout 10s, collectors [licenses, risk, server]\n    \
              ad-hoc probes: hosts [vpn-*.example.com, vpn.example.org, 10.20.0.0/16, fd00::/8], auths [a (module's), b]\n"
         ),
         "{stdout}"
