@@ -75,6 +75,16 @@ fn config(work: &Workdir, tls: &str, a: &Appliances) -> String {
     )
 }
 
+/// An exporter of both appliances with the modules' `tls` set to `tls`
+/// (which may name files in `work`), and its first `/metrics`.
+async fn scrape(work: Workdir, tls: &str, a: &Appliances) -> (Exporter, String) {
+    let yaml = config(&work, tls, a);
+    assert!(tls.contains("insecure_skip_verify") || !yaml.contains("insecure_skip_verify"));
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    (exporter, m)
+}
+
 /// Every collector of `target` has the value `expected`.
 fn all_collectors(m: &str, target: &str, expected: &str) -> bool {
     let lines = series(
@@ -91,10 +101,7 @@ async fn a_self_signed_ca_certificate_in_ca_file_is_trusted_as_the_exact_leaf() 
     let a = appliances(&(er2_pem.clone(), er2_key), &(ics_pem.clone(), ics_key)).await;
     let work = Workdir::new();
     let ca_file = work.write("appliances.pem", &format!("{er2_pem}{ics_pem}"));
-    let yaml = config(&work, &format!("{{ca_file: {}}}", ca_file.display()), &a);
-    assert!(!yaml.contains("insecure_skip_verify"));
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
+    let (_exporter, m) = scrape(work, &format!("{{ca_file: {}}}", ca_file.display()), &a).await;
     assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(1.0), "{m}");
     assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(1.0), "{m}");
     assert!(all_collectors(&m, "er2", "1"), "{m}");
@@ -109,9 +116,7 @@ async fn another_self_signed_certificate_fails_clearly_and_its_pin_is_accepted()
     let a = appliances(&(er2_pem, er2_key), &(ics_pem, ics_key)).await;
     let work = Workdir::new();
     let ca_file = work.write("appliances.pem", &listed_pem);
-    let yaml = config(&work, &format!("{{ca_file: {}}}", ca_file.display()), &a);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
+    let (exporter, m) = scrape(work, &format!("{{ca_file: {}}}", ca_file.display()), &a).await;
     assert!(all_collectors(&m, "er2", "0"), "{m}");
     assert!(all_collectors(&m, "vpn", "0"), "{m}");
     let last = exporter.app.last_scrapes();
@@ -133,9 +138,7 @@ async fn another_self_signed_certificate_fails_clearly_and_its_pin_is_accepted()
         fingerprint(&sha256(&er2_der)),
         fingerprint(&sha256(&ics_der))
     );
-    let yaml = config(&work, &pins, &a);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
+    let (_exporter, m) = scrape(work, &pins, &a).await;
     assert!(all_collectors(&m, "er2", "1"), "{m}");
     assert!(all_collectors(&m, "vpn", "1"), "{m}");
 }
@@ -145,10 +148,7 @@ async fn insecure_skip_verify_still_accepts_any_certificate() {
     let (er2_pem, er2_key, _) = appliance_certificate();
     let (ics_pem, ics_key, _) = appliance_certificate();
     let a = appliances(&(er2_pem, er2_key), &(ics_pem, ics_key)).await;
-    let work = Workdir::new();
-    let yaml = config(&work, "{insecure_skip_verify: true}", &a);
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let m = exporter.metrics().await;
+    let (_exporter, m) = scrape(Workdir::new(), "{insecure_skip_verify: true}", &a).await;
     assert!(all_collectors(&m, "er2", "1"), "{m}");
     assert!(all_collectors(&m, "vpn", "1"), "{m}");
 }
