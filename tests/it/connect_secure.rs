@@ -348,8 +348,12 @@ async fn a_wrong_api_key_sets_up_to_zero() {
         Some(1.0),
         "the healthcheck needs no key"
     );
-    assert!(
-        value(&m, "appliance_exporter_upstream_requests_total{target=\"vpn\",endpoint=\"/api/v1/cluster\",code=\"401\"}").is_some(),
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_upstream_requests_total{target=\"vpn\",endpoint=\"/api/v1/cluster\",code=\"401\"}"
+        ),
+        Some(1.0),
         "{m}"
     );
     assert!(
@@ -543,8 +547,7 @@ async fn the_error_message_of_the_gateway_reaches_the_log_and_no_secret_does() {
         Some(1.0),
         "not a credentials failure"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let log = bin.log();
+    let log = bin.log_with(&["collector failed", "collector=leases"]);
     let line = log
         .lines()
         .find(|l| l.contains("collector failed") && l.contains("collector=leases"))

@@ -289,13 +289,15 @@ pub struct Binary {
     pub child: Child,
     pub url: String,
     pub stderr: Arc<Mutex<String>>,
+    /// The thread copying standard error into `stderr`; done at its end.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Binary {
     /// Runs `appliance_exporter` with `args` plus a loopback listen address,
     /// and waits until it listens (as its log says).
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let (child, log, rx) = Self::spawn(args, "127.0.0.1:0", envs);
+        let (child, log, rx, reader) = Self::spawn(args, "127.0.0.1:0", envs);
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| {
@@ -308,6 +310,7 @@ impl Binary {
             child,
             url: format!("http://{addr}"),
             stderr: log,
+            reader: Some(reader),
         }
     }
 
@@ -318,7 +321,7 @@ impl Binary {
             .unwrap()
             .local_addr()
             .unwrap();
-        let (child, log, _) = Self::spawn(args, &addr.to_string(), envs);
+        let (child, log, _, reader) = Self::spawn(args, &addr.to_string(), envs);
         let until = std::time::Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(addr).is_err() {
             assert!(
@@ -332,6 +335,7 @@ impl Binary {
             child,
             url: format!("http://{addr}"),
             stderr: log,
+            reader: Some(reader),
         }
     }
 
@@ -339,7 +343,12 @@ impl Binary {
         args: &[&str],
         listen: &str,
         envs: &[(&str, &str)],
-    ) -> (Child, Arc<Mutex<String>>, std::sync::mpsc::Receiver<String>) {
+    ) -> (
+        Child,
+        Arc<Mutex<String>>,
+        std::sync::mpsc::Receiver<String>,
+        std::thread::JoinHandle<()>,
+    ) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
         cmd.args(args)
             .arg(format!("--web.listen-address={listen}"))
@@ -353,7 +362,7 @@ impl Binary {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 // logfmt `address=A` or JSON `"address":"A"`.
@@ -367,11 +376,38 @@ impl Binary {
                 s.push('\n');
             }
         });
-        (child, log, rx)
+        (child, log, rx, reader)
     }
 
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The log once a line of it contains every one of `needles` (polled
+    /// for at most 30 s: the child may write it after its answer).
+    pub fn log_with(&self, needles: &[&str]) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log();
+            if log.lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no line with {needles:?} in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the child and returns all it wrote to standard error.
+    pub fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.log()
     }
 }
 
