@@ -51,6 +51,12 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> Answer {
     }
 }
 
+/// The scrape timeout the budget tests send (`X-Prometheus-Scrape-Timeout-Seconds`)
+/// and the offset their exporter takes off it: the exporter answers after
+/// at most 3 s, which leaves 3 s to spare before Prometheus would give up.
+pub const SCRAPE_TIMEOUT: u64 = 6;
+pub const BUDGET_OFFSET: Duration = Duration::from_secs(3);
+
 /// A folder for a test's configuration and secrets.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
@@ -100,12 +106,28 @@ impl Exporter {
     /// Starts an exporter behind a web configuration (TLS, basic auth);
     /// `url` is `https://` when it has TLS.
     pub async fn start_web(work: Workdir, yaml: &str, web: Option<WebConfig>) -> Self {
+        Self::start_full(work, yaml, web, Duration::from_millis(500)).await
+    }
+
+    /// Starts an exporter that takes `offset` off Prometheus' scrape
+    /// timeout (`--timeout-offset`): a test of the scrape budget leaves
+    /// the offset to spare for a loaded machine.
+    pub async fn start_with_offset(work: Workdir, yaml: &str, offset: Duration) -> Self {
+        Self::start_full(work, yaml, None, offset).await
+    }
+
+    async fn start_full(
+        work: Workdir,
+        yaml: &str,
+        web: Option<WebConfig>,
+        offset: Duration,
+    ) -> Self {
         appliance_exporter::install_crypto_provider();
         let config_path = work.write("config.yml", yaml);
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
         let settings = Settings {
             config_file: config_path.clone(),
-            timeout_offset: Duration::from_millis(500),
+            timeout_offset: offset,
             telemetry_path: "/metrics".into(),
         };
         let app = Arc::new(App::new(settings, config).unwrap());
