@@ -119,6 +119,18 @@ async fn negotiate(
     Ok(tls.get_ref().1.protocol_version().unwrap())
 }
 
+/// Asserts that `client` gets a 200 from `url`.
+async fn assert_ok(client: &reqwest::Client, url: &str) {
+    let (status, body) = fetch(client, url).await.unwrap();
+    assert_eq!(status, 200, "{url}: {body}");
+}
+
+/// Asserts that `client` cannot reach `url`, for `reason`.
+async fn assert_refused(client: &reqwest::Client, url: &str, reason: &str) {
+    let err = fetch(client, url).await.unwrap_err();
+    assert!(err.contains(reason), "{url}: expected {reason:?} in {err}");
+}
+
 /// What a client offering HTTP/2 and HTTP/1.1 by ALPN gets: the protocol
 /// agreed, and the first bytes the server answers an HTTP/2 connection
 /// preface with (empty when it closes the connection).
@@ -267,25 +279,20 @@ async fn client_certificates_are_required_and_verified() {
     .await;
     let url = format!("{}/-/healthy", exporter.url);
     let scraper = client_ca.issue("prometheus");
-    let (status, _) = fetch(&https_client(&server_ca.pem, Some(&scraper)), &url)
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
-    let err = fetch(&https_client(&server_ca.pem, None), &url)
-        .await
-        .unwrap_err();
-    assert!(
-        err.contains("received fatal alert: CertificateRequired"),
-        "no certificate: {err}"
-    );
+    assert_ok(&https_client(&server_ca.pem, Some(&scraper)), &url).await;
+    assert_refused(
+        &https_client(&server_ca.pem, None),
+        &url,
+        "received fatal alert: CertificateRequired",
+    )
+    .await;
     let stranger = stranger_ca.issue("prometheus");
-    let err = fetch(&https_client(&server_ca.pem, Some(&stranger)), &url)
-        .await
-        .unwrap_err();
-    assert!(
-        err.contains("received fatal alert: UnknownCA"),
-        "a certificate of another CA: {err}"
-    );
+    assert_refused(
+        &https_client(&server_ca.pem, Some(&stranger)),
+        &url,
+        "received fatal alert: UnknownCA",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -341,23 +348,17 @@ async fn a_renewed_certificate_is_served_without_a_restart() {
     let new_ca = Ca::new("new CA");
     let (exporter, _sim) = start("", |w| tls_files(w, &old_ca, "")).await;
     let url = format!("{}/-/healthy", exporter.url);
-    let (status, _) = fetch(&https_client(&old_ca.pem, None), &url).await.unwrap();
-    assert_eq!(status, 200);
+    assert_ok(&https_client(&old_ca.pem, None), &url).await;
     let (cert, key) = new_ca.issue("exporter");
     // Key first, then certificate, as a renewal tool would.
     exporter.work.write("server.key", &key);
     exporter.work.write("server.pem", &cert);
     // Fresh clients: each makes a new connection, so a new handshake.
-    let (status, _) = fetch(&https_client(&new_ca.pem, None), &url).await.unwrap();
-    assert_eq!(status, 200);
-    let err = fetch(&https_client(&old_ca.pem, None), &url)
-        .await
-        .unwrap_err();
-    assert!(err.contains("UnknownIssuer"), "the old certificate: {err}");
+    assert_ok(&https_client(&new_ca.pem, None), &url).await;
+    assert_refused(&https_client(&old_ca.pem, None), &url, "UnknownIssuer").await;
     // A broken renewal keeps the last good certificate.
     exporter.work.write("server.pem", "not a certificate");
-    let (status, _) = fetch(&https_client(&new_ca.pem, None), &url).await.unwrap();
-    assert_eq!(status, 200);
+    assert_ok(&https_client(&new_ca.pem, None), &url).await;
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -1063,25 +1064,18 @@ async fn a_tls_setting_changed_in_the_file_applies_to_new_connections() {
     let client_ca = Ca::new("scraper CA");
     let (exporter, _sim) = start("", |w| tls_files(w, &server_ca, "")).await;
     let url = format!("{}/-/healthy", exporter.url);
-    let (status, _) = fetch(&https_client(&server_ca.pem, None), &url)
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    assert_ok(&https_client(&server_ca.pem, None), &url).await;
     exporter.work.write("clients.pem", &client_ca.pem);
     exporter.work.write(
         "web.yml",
         "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: clients.pem\n",
     );
-    let err = fetch(&https_client(&server_ca.pem, None), &url)
-        .await
-        .unwrap_err();
-    assert!(
-        err.contains("received fatal alert: CertificateRequired"),
-        "no certificate: {err}"
-    );
+    assert_refused(
+        &https_client(&server_ca.pem, None),
+        &url,
+        "received fatal alert: CertificateRequired",
+    )
+    .await;
     let scraper = client_ca.issue("prometheus");
-    let (status, _) = fetch(&https_client(&server_ca.pem, Some(&scraper)), &url)
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    assert_ok(&https_client(&server_ca.pem, Some(&scraper)), &url).await;
 }

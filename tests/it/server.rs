@@ -328,22 +328,14 @@ async fn the_demo_shows_every_family_with_every_collector_succeeding() {
     for family in ["er2_", "ics_", "sectona_"] {
         assert!(!series(&m, family).is_empty(), "no {family} series: {m}");
     }
-    // The demo's targets by family, and the collectors of each family.
-    let er2 = ["licenses", "risk"];
-    let ics = [
-        "healthcheck",
-        "cluster",
-        "active_users",
-        "leases",
-        "system",
-        "named_users",
-    ];
-    let demo: [(&str, &str, &[&str]); 5] = [
-        ("er2_up", "er2-prod", &er2),
-        ("er2_up", "er2-sitewide", &er2),
-        ("ics_up", "vpn-cluster", &ics),
-        ("ics_up", "vpn-dr", &ics),
-        ("sectona_up", "pam", &["entitlements"]),
+    // The demo's targets by family, with every collector of the family.
+    use appliance_exporter::collectors::{connect_secure, enterprise_recon, sectona};
+    let demo = [
+        ("er2_up", "er2-prod", enterprise_recon::COLLECTORS),
+        ("er2_up", "er2-sitewide", enterprise_recon::COLLECTORS),
+        ("ics_up", "vpn-cluster", connect_secure::COLLECTORS),
+        ("ics_up", "vpn-dr", connect_secure::COLLECTORS),
+        ("sectona_up", "pam", sectona::COLLECTORS),
     ];
     for (up, target, collectors) in demo {
         let selector = format!("{up}{{target=\"{target}\"}}");
