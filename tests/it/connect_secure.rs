@@ -275,7 +275,18 @@ async fn a_key_that_expires_mid_scrape_is_renewed_and_the_scrape_succeeds() {
     let m = exporter.metrics().await;
     assert_all_succeeded(&m, "vpn");
     assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 1234, "{m}");
+    // How many requests met the expired key depends on how many were in
+    // flight; the exporter counts each of them.
+    let refused: f64 = series(
+        &m,
+        "appliance_exporter_upstream_requests_total{target=\"vpn\"",
+    )
+    .iter()
+    .filter(|l| l.contains("code=\"401\""))
+    .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+    .sum();
     assert!(sim.unauthorized_answers() >= 1, "the first key did expire");
+    assert_eq!(refused, sim.unauthorized_answers() as f64, "{m}");
     assert_eq!(sim.realm_auth_calls(), 2, "one sign-in, one renewal");
 
     // The renewed key is kept for the next scrape.
