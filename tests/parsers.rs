@@ -128,12 +128,21 @@ fn er2_licenses(body: &[u8]) -> Decoded {
 }
 
 /// One of the three risk lists, alone.
-fn risk(levels: Vec<risk::Level>, profiles: Vec<risk::Profile>, rules: Vec<risk::Rule>) -> Samples {
+fn risk(
+    levels: risk::Part<risk::Level>,
+    profiles: risk::Part<risk::Profile>,
+    rules: risk::Part<risk::Rule>,
+) -> Samples {
     risk::encode(&risk::Risk::Available {
         levels,
         profiles,
         rules,
     })
+}
+
+/// An empty risk list.
+fn none<T>() -> risk::Part<T> {
+    risk::Part::Read(Vec::new())
 }
 
 fn er2_risk_levels(body: &[u8]) -> Decoded {
@@ -145,19 +154,22 @@ fn er2_risk_levels(body: &[u8]) -> Decoded {
     };
     let _ = risk::is_pro_required(&reply);
     decode_and_render(risk::LEVELS, body, |l: json::OneOrMany<risk::Level>| {
-        risk(l.0, Vec::new(), Vec::new())
+        risk(risk::Part::Read(l.0), none(), none())
     })
 }
 
 fn er2_risk_profiles(body: &[u8]) -> Decoded {
     decode_and_render(risk::PROFILES, body, |p: json::OneOrMany<risk::Profile>| {
-        risk(Vec::new(), p.0, Vec::new())
+        risk(none(), risk::Part::Read(p.0), none())
     })
 }
 
 fn er2_risk_rules(body: &[u8]) -> Decoded {
+    // A body that is no list stands in for the 403 message.
+    let denied = String::from_utf8_lossy(body).into_owned();
+    let _ = render(risk(none(), none(), risk::Part::Denied(denied)));
     decode_and_render(risk::RULES, body, |r: json::OneOrMany<risk::Rule>| {
-        risk(Vec::new(), Vec::new(), r.0)
+        risk(none(), none(), risk::Part::Read(r.0))
     })
 }
 
@@ -176,7 +188,7 @@ fn ics_active_users(body: &[u8]) -> Decoded {
     let mut a = active_users::ActiveUsers::default();
     let first = decoded(a.absorb(body));
     let second = decoded(a.absorb(body));
-    let rendered = render(active_users::encode(&a));
+    let rendered = render(active_users::encode(&a, 3));
     first.and(second).and(rendered)
 }
 

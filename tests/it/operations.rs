@@ -4,11 +4,14 @@
 //! README's Prometheus examples pass promtool, and the systemd unit and its
 //! example configuration agree. The run against a real Prometheus is in
 //! `e2e`, the README's Alertmanager configuration against amtool and a
-//! real Alertmanager in `alertmanager`.
+//! real Alertmanager in `alertmanager`, the snmp_exporter module and the
+//! SNMP panels and alerts against snmp_exporter and simulated gateways in
+//! `snmp`.
 
 mod alertmanager;
 mod e2e;
 mod loopback;
+mod snmp;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
