@@ -2,7 +2,7 @@
 # Runs every test of appliance_exporter, installing what the tests need on
 # a fresh Debian machine first (promtool and a real Prometheus server from
 # Debian's `prometheus` package, amtool and a real Alertmanager from
-# `prometheus-alertmanager`, systemd-analyze).
+# `prometheus-alertmanager`, systemd-analyze, and jsonnet for the mixin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   as_root apt-get update -qq
