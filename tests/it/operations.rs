@@ -492,6 +492,21 @@ fn documented<'a>(docs: &'a BTreeMap<String, bool>, name: &str) -> Option<&'a bo
     })
 }
 
+/// A string field of the mixin's configuration (`mixin/config.libsonnet`),
+/// as its `field: '...'` line sets it.
+fn mixin_config_string(field: &str) -> String {
+    let config = read("mixin/config.libsonnet");
+    let line = config
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("mixin/config.libsonnet sets no {field}"));
+    line.split('\'')
+        .nth(1)
+        .unwrap_or_else(|| panic!("mixin/config.libsonnet: {line}"))
+        .to_owned()
+}
+
 /// GitHub's anchor of a heading.
 fn anchor(heading: &str) -> String {
     heading
@@ -790,9 +805,14 @@ fn every_runbook_url_points_at_its_runbook_entry() {
         .filter(|l| l.starts_with("#### "))
         .map(|l| anchor(l))
         .collect();
+    let base = mixin_config_string("runbookURLBase");
+    assert!(
+        base.starts_with("https://") && base.ends_with("/README.md"),
+        "runbookURLBase {base:?}: receivers need an absolute URL of the README"
+    );
     let rules = alert_rules();
     for r in &rules {
-        let expected = format!("README.md#{}", anchor(&r.name));
+        let expected = format!("{base}#{}", anchor(&r.name));
         assert_eq!(r.annotations["runbook_url"], expected, "{}", r.name);
         assert!(
             entries.contains(&anchor(&r.name)),
@@ -857,8 +877,16 @@ fn every_alert_is_tested_firing_and_quiet() {
 #[test]
 fn every_metric_in_alerts_and_dashboards_is_documented() {
     let docs = documented_metrics();
-    // Series Prometheus itself attaches to every scrape.
-    let prometheus = ["up", "scrape_duration_seconds", "scrape_samples_scraped"];
+    // Series Prometheus itself attaches to every scrape (the timeout with
+    // --enable-feature=extra-scrape-metrics), and the snmp_exporter series
+    // of the IVE MIB the kit joins by `target` where they are scraped.
+    let prometheus = [
+        "up",
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_timeout_seconds",
+        "iveMaxConcurrentUsersLicenseCapacity",
+    ];
     let mut unknown = BTreeSet::new();
     let mut check = |origin: String, expr: &str| {
         for s in selectors(expr) {
