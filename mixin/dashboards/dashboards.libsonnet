@@ -1,1 +1,8 @@
-{ grafanaDashboards+:: {} }
+// Every dashboard. Each file adds its rows under `dashboardRows` and its
+// dashboard under `grafanaDashboards` (the key is the file name in
+// `dashboards/`).
+(import 'exporter.libsonnet') +
+(import 'enterprise_recon.libsonnet') +
+(import 'connect_secure.libsonnet') +
+(import 'sectona.libsonnet') +
+(import 'fleet.libsonnet')

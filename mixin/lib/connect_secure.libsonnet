@@ -13,13 +13,19 @@
   // label) where present; otherwise the "Concurrent Users" licences the
   // licence server leased to it: the lease's `client` is matched to the
   // gateway's host name (`ics_system_info{host_name}`), which gives the
-  // gateway's `target`. `matchers` narrows the series (dashboards).
-  capacity(config, matchers=''):: |||
-    max by (target) (iveMaxConcurrentUsersLicenseCapacity%(m)s > 0)
+  // gateway's `target`. `snmp` and `gateway` narrow the SNMP and the
+  // gateway series (dashboards); the leases come from the licence server,
+  // another target.
+  capacity(config, snmp='', gateway=''):: |||
+    max by (target) (iveMaxConcurrentUsersLicenseCapacity%(snmp)s > 0)
     or max by (target) (
-      ics_system_info%(m)s
+      ics_system_info%(gateway)s
       * on (host_name) group_left ()
       max by (host_name) (label_replace(ics_license_leased{feature="%(feature)s"}, "host_name", "$1", "client", "(.+)") > 0)
     )
-  ||| % { m: if matchers == '' then '' else '{%s}' % matchers, feature: config.concurrentUsersFeature },
+  ||| % {
+    snmp: if snmp == '' then '' else '{%s}' % snmp,
+    gateway: if gateway == '' then '' else '{%s}' % gateway,
+    feature: config.concurrentUsersFeature,
+  },
 }
