@@ -13,7 +13,7 @@ local s = d.selectors;
         d.panel(
           'timeseries',
           'CPU, swap and disk',
-          'Utilisation reported by the gateway\'s health check. Alerts: CPU or disk above 80% (warning) and 90% (critical).',
+          'Utilisation reported by the gateway\'s health check; the lines are the alert thresholds. Alerts: ICSCPUHigh and ICSDiskHigh above %g%% (warning) and %g%% (critical), averaged over %s; ICSSwapHigh above %g%%.' % [$._config.cpuWarning * 100, $._config.cpuCritical * 100, $._config.utilisationWindow, $._config.swapWarning * 100],
           'percentunit',
           [
             d.target('ics_cpu_utilization_ratio{%(sel)s}' % s, '{{target}} CPU'),
@@ -31,11 +31,11 @@ local s = d.selectors;
                 },
                 {
                   "color": "orange",
-                  "value": 0.8
+                  "value": $._config.cpuWarning
                 },
                 {
                   "color": "red",
-                  "value": 0.9
+                  "value": $._config.cpuCritical
                 }
               ]
             },
@@ -126,7 +126,7 @@ local s = d.selectors;
                 },
                 {
                   "color": "orange",
-                  "value": 0.9
+                  "value": $._config.capacityWarning
                 },
                 {
                   "color": "red",

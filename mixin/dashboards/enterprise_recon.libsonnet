@@ -38,7 +38,7 @@ local s = d.selectors;
         d.panel(
           'stat',
           'Time until licence expiry',
-          'Time left until the licence expires (er2_license_expiry_timestamp_seconds - time()). Orange below 30 days, red below 7 days; negative once expired.',
+          'Time left until the licence expires (er2_license_expiry_timestamp_seconds - time()). Orange below %d days, red below %d days, as ER2LicenseExpiringSoon warns and pages; negative once expired.' % [$._config.er2ExpiryWarningDays, $._config.er2ExpiryCriticalDays],
           'dtdurations',
           [
             d.target('er2_license_expiry_timestamp_seconds{%(sel)s} - time()' % s, '{{target}}'),
@@ -54,11 +54,11 @@ local s = d.selectors;
                 },
                 {
                   "color": "orange",
-                  "value": 604800
+                  "value": $._config.er2ExpiryCriticalDays * 86400
                 },
                 {
                   "color": "green",
-                  "value": 2592000
+                  "value": $._config.er2ExpiryWarningDays * 86400
                 }
               ]
             }
@@ -111,7 +111,7 @@ local s = d.selectors;
                 },
                 {
                   "color": "orange",
-                  "value": 0.9
+                  "value": $._config.er2PoolWarning
                 },
                 {
                   "color": "red",
@@ -161,7 +161,7 @@ local s = d.selectors;
                 },
                 {
                   "color": "orange",
-                  "value": 0.9
+                  "value": $._config.er2PoolWarning
                 },
                 {
                   "color": "red",
