@@ -110,7 +110,7 @@ local ics = import '../lib/connect_secure.libsonnet';
               and ics_disk_utilization_ratio > %(diskFillMinimum)g
             ||| % c,
             '1h',
-            'Connect Secure {{ $labels.target }} disk fills up within %s' % std.strReplace(std.toString(c.diskFillHorizonSeconds / 3600), '.0', '') + 'h',
+            'Connect Secure {{ $labels.target }} disk fills up within %dh' % (c.diskFillHorizonSeconds / 3600),
             'At the trend of the last %s the disk of {{ $labels.target }} is full within %dh; logging and upgrades fail then. Archive and delete old logs, snapshots and unused packages (Maintenance > Archiving), and look for what grows.' % [c.diskFillWindow, c.diskFillHorizonSeconds / 3600]
           ),
           rule(

@@ -36,9 +36,10 @@ local alert = import '../lib/alert.libsonnet';
             'Collector {{ $labels.collector }} fails for {{ $labels.target }}',
             'The {{ $labels.collector }} collector of {{ $labels.target }} fails, so its metrics (and the alerts on them) are missing. The exporter\'s log line "collector failed" names the endpoint and the reason (timeout, HTTP status, unexpected answer).'
           ),
-          // A target that answered within the window and is no longer
-          // scraped (removed from the configuration or from service
-          // discovery). An exporter that cannot be scraped raises
+          // A target that was read within the window and is no longer
+          // read by any job (removed from the configuration or from
+          // service discovery; one that moved to another exporter or shard
+          // is still read). An exporter that cannot be scraped raises
           // ApplianceExporterDown instead. It clears once the target has
           // been gone for the whole window.
           rule(
@@ -46,7 +47,7 @@ local alert = import '../lib/alert.libsonnet';
             'warning',
             |||
               group by (job, instance, target) (max_over_time(appliance_exporter_collector_success[%(disappearedWindow)s]))
-              unless on (job, instance, target) appliance_exporter_collector_success
+              unless on (target) appliance_exporter_collector_success
               unless on (job, instance) (up == 0)
             ||| % c,
             '5m',
