@@ -118,9 +118,13 @@ fn er2_risk(body: &[u8]) {
     let profiles = json::decode::<json::OneOrMany<risk::Profile>>(risk::PROFILES, body);
     let rules = json::decode::<json::OneOrMany<risk::Rule>>(risk::RULES, body);
     render(risk::encode(&risk::Risk::Available {
-        levels: levels.map(|l| l.0).unwrap_or_default(),
-        profiles: profiles.map(|p| p.0).unwrap_or_default(),
-        rules: rules.map(|r| r.0).unwrap_or_default(),
+        levels: risk::Part::Read(levels.map(|l| l.0).unwrap_or_default()),
+        profiles: risk::Part::Read(profiles.map(|p| p.0).unwrap_or_default()),
+        // A body that is no list stands in for the 403 message.
+        rules: rules.map_or_else(
+            |_| risk::Part::Denied(String::from_utf8_lossy(body).into_owned()),
+            |r| risk::Part::Read(r.0),
+        ),
     }));
 }
 
@@ -141,7 +145,7 @@ fn ics_active_users(body: &[u8]) {
     let mut a = active_users::ActiveUsers::default();
     let _ = a.absorb(body);
     let _ = a.absorb(body);
-    render(active_users::encode(&a));
+    render(active_users::encode(&a, 3));
 }
 
 fn ics_leases(body: &[u8]) {

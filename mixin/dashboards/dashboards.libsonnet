@@ -4,5 +4,6 @@
 (import 'exporter.libsonnet') +
 (import 'enterprise_recon.libsonnet') +
 (import 'connect_secure.libsonnet') +
+(import 'connect_secure_snmp.libsonnet') +
 (import 'sectona.libsonnet') +
 (import 'fleet.libsonnet')

@@ -82,7 +82,8 @@
       for i in std.range(0, std.length(targets) - 1)
     ],
   } + (
-    local merged = if type == 'table' && std.length(targets) > 1 then [{ id: 'merge', options: {} }] else [];
+    local merging = std.length([t for t in transformations if std.member(['merge', 'joinByField', 'seriesToColumns'], t.id)]) > 0;
+    local merged = if type == 'table' && std.length(targets) > 1 && !merging then [{ id: 'merge', options: {} }] else [];
     if merged + transformations == [] then {} else { transformations: merged + transformations }
   ),
   panelOptions:: options,

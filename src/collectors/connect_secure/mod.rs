@@ -45,7 +45,10 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
         "cluster" => Ok(cluster::encode(&cluster::fetch(&gateway).await?)),
         "active_users" => {
             let snapshot = active_users::fetch(&gateway, &ctx.module.active_users).await?;
-            Ok(active_users::encode(&snapshot))
+            Ok(active_users::encode(
+                &snapshot,
+                ctx.module.active_users.top_values as usize,
+            ))
         }
         "leases" => Ok(leases::encode(
             &leases::fetch(&gateway).await?,

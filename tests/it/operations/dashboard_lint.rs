@@ -6,16 +6,13 @@
 
 use serde_json::Value;
 
+use super::snmp::selects_snmp;
 use super::{
     CROSS_TARGET_JOINS, DATASOURCE_UIDS, Dashboard, dashboards, label_values_of, selectors, text,
 };
 
 /// The families' `up` series; a family dashboard lists its targets from one.
 const FAMILY_UP: &[&str] = &["er2_up", "ics_up", "sectona_up"];
-
-/// Series a dashboard joins from another exporter's job (snmp_exporter),
-/// by `target` only.
-const OTHER_JOBS: &[&str] = &["iveMaxConcurrentUsersLicenseCapacity"];
 
 #[test]
 fn job_and_instance_variables_narrow_the_target_variable() {
@@ -68,10 +65,9 @@ fn every_query_is_filtered_by_job_and_instance() {
                 if CROSS_TARGET_JOINS.contains(&text.as_str()) {
                     continue;
                 }
-                if s.metric_names()
-                    .iter()
-                    .any(|m| OTHER_JOBS.contains(&m.as_str()))
-                {
+                // snmp_exporter's series come from a job of its own, joined
+                // by `target` alone.
+                if selects_snmp(&text) {
                     assert!(s.matchers.contains(r#"target=~"$target""#), "{q}: {text}");
                     continue;
                 }
