@@ -16,10 +16,12 @@ use tokio::time::{Instant, sleep};
 
 use super::loopback::LoopbackServer;
 use super::snmp::selects_snmp;
+use super::snmp_stand_in;
 use super::{
     PanelQuery, alert_rules, dashboards, label_values_metric, repo, string_map as labels, text,
 };
 use crate::common::{self, Binary, Workdir, tool};
+use appliance_exporter::simulator::{Running, unix_now};
 
 /// Scrape and rule evaluation interval (and scrape timeout) of the test
 /// Prometheus: relaxed, so that a loaded machine answers every scrape in
@@ -38,9 +40,11 @@ const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,appl
 /// What the dashboards' variables stand for when the queries run: the
 /// `target` variable's "All" value, and a rate window that holds several
 /// scrapes.
-const VARIABLES: &[(&str, &str)] = &[
+pub(super) const VARIABLES: &[(&str, &str)] = &[
     ("${target}", ".+"),
     ("$target", ".+"),
+    ("$job", ".+"),
+    ("$instance", ".+"),
     ("$__rate_interval", "1m"),
 ];
 
@@ -51,20 +55,24 @@ pub(super) fn with_variables(q: &PanelQuery) -> String {
     for (variable, value) in VARIABLES {
         expr = expr.replace(variable, value);
     }
-    assert!(
-        !expr.contains('$'),
-        "{q}: a variable the test does not know"
-    );
+    // `$1` in a label_replace is a regex group, not a variable.
+    let unknown = expr
+        .split('$')
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c == '{' || c.is_alphabetic() || c == '_'));
+    assert!(!unknown, "{q}: a variable the test does not know");
     expr
 }
 
 /// A static target of the demo's generated configuration.
-struct DemoTarget {
-    name: String,
+pub(super) struct DemoTarget {
+    pub name: String,
     url: String,
     module: String,
     /// The auth the target names instead of its module's.
     auth: Option<String>,
+    /// The `kind` of its module: enterprise_recon, connect_secure, sectona.
+    pub kind: String,
 }
 
 /// A Prometheus server on a loopback port, with its data in a temporary
@@ -164,8 +172,15 @@ const PROBE_RELABEL: &str = "      - source_labels: [__address__]
         target_label: instance
 ";
 
-/// The test's Prometheus configuration: the three patterns of the README.
-fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[String]) -> String {
+/// The test's Prometheus configuration: the three patterns of the README,
+/// and an snmp_exporter stand-in at `snmp`.
+fn prometheus_config(
+    work: &Path,
+    demo: &str,
+    replicas: &[String],
+    fleet: &[String],
+    snmp: &str,
+) -> String {
     let mut y = format!(
         "global:\n  scrape_interval: {INTERVAL}\n  scrape_timeout: {INTERVAL}\n  \
          evaluation_interval: {INTERVAL}\nrule_files:\n  - {}/alerts/*.yml\nscrape_configs:\n",
@@ -175,6 +190,9 @@ fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[Stri
     y += &format!(
         "  - job_name: appliance_exporter\n    static_configs:\n      - targets: [\"{demo}\"]\n"
     );
+    // The licensed capacity of the Connect Secure targets, as snmp_exporter
+    // reports it in a job of its own.
+    y += &format!("  - job_name: snmp\n    static_configs:\n      - targets: [\"{snmp}\"]\n");
     // Multi-target: ad-hoc probes by URL and module, from file_sd.
     y += &format!(
         "  - job_name: appliance_exporter_probe\n    metrics_path: /probe\n    file_sd_configs:\n      \
@@ -200,11 +218,16 @@ fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[Stri
 
 /// The demo exporter, two replicas configured with the demo's targets
 /// (each in `COPIES` more copies), and Prometheus scraping them.
-struct Stack {
-    prometheus: Prometheus,
+pub(super) struct Stack {
+    pub prometheus: Prometheus,
     demo: Binary,
     replicas: Vec<Binary>,
-    demo_targets: Vec<DemoTarget>,
+    pub demo_targets: Vec<DemoTarget>,
+    /// The snmp_exporter stand-in.
+    _snmp: Running,
+    /// When the stack started, in seconds since the epoch: the demo's
+    /// licence expiry is set after it.
+    pub started: i64,
     /// The static target names of the replicas' configuration.
     fleet: Vec<String>,
     /// Configurations, secrets and Prometheus' data; removed last.
@@ -213,8 +236,9 @@ struct Stack {
 
 impl Stack {
     /// `None` when Prometheus is not installed (and not required).
-    async fn start() -> Option<Self> {
+    pub async fn start() -> Option<Self> {
         let prometheus = tool("prometheus")?;
+        let started = unix_now();
         let work = Workdir::new();
         let tmp = work.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
@@ -235,6 +259,7 @@ impl Stack {
                 url: text(t, "url").to_owned(),
                 module: text(t, "module").to_owned(),
                 auth: t["auth"].as_str().map(str::to_owned),
+                kind: text(&config["modules"][text(t, "module")], "kind").to_owned(),
             })
             .collect();
 
@@ -287,11 +312,18 @@ impl Stack {
             .iter()
             .map(|r| host_port(&r.url).to_owned())
             .collect();
+        let gateways: Vec<String> = demo_targets
+            .iter()
+            .filter(|t| t.kind == "connect_secure")
+            .map(|t| t.name.clone())
+            .collect();
+        let snmp = snmp_stand_in::start(&gateways).await;
         let config = prometheus_config(
             work.path(),
             host_port(&demo.url),
             &replica_addresses,
             &fleet,
+            &snmp.addr.to_string(),
         );
         let config_path = work.write("prometheus.yml", &config);
         let prometheus = Prometheus::start(&prometheus, work.path(), &config_path).await;
@@ -300,6 +332,8 @@ impl Stack {
             demo,
             replicas,
             demo_targets,
+            _snmp: snmp,
+            started,
             fleet,
             _work: work,
         })
@@ -347,7 +381,7 @@ impl Stack {
 
     /// Waits until every job has a few scrapes stored, so that rates have
     /// data.
-    async fn a_few_scrapes_in(&self) {
+    pub async fn a_few_scrapes_in(&self) {
         self.scraped().await;
         eventually("three scrapes of every target", async || {
             let r = self
@@ -380,7 +414,10 @@ async fn every_dashboard_query_returns_data_from_the_demo() {
     let mut queries = Vec::new();
     for d in dashboards() {
         let variable = d.target_variable_query();
-        let metric = label_values_metric(&variable).unwrap().to_owned();
+        let mut metric = label_values_metric(&variable).unwrap().to_owned();
+        for (variable, value) in VARIABLES {
+            metric = metric.replace(variable, value);
+        }
         variables.push((d.file.clone(), metric));
         for q in d.queries() {
             // The SNMP panels read snmp_exporter, which the demo has not:
