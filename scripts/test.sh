@@ -4,7 +4,8 @@
 # Debian's `prometheus` package, amtool and a real Alertmanager from
 # `prometheus-alertmanager`, systemd-analyze, snmp_exporter and its
 # generator from `prometheus-snmp-exporter`, an SNMP agent simulator from
-# `snmpsim`).
+# `snmpsim`, jsonnet for the mixin, and openssl for a TLS 1.1 client the
+# exporter must refuse).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v prometheus-snmp-exporter >/dev/null 2>&1 || missing+=(prometheus-snmp-exporter)
 command -v prometheus-snmp-generator >/dev/null 2>&1 || missing+=(prometheus-snmp-exporter)
 command -v snmpsimd >/dev/null 2>&1 || missing+=(snmpsim)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   as_root apt-get update -qq

@@ -501,6 +501,11 @@ async fn realm_auth(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, body: By
     }
 }
 
+/// Sessions on the demo's `vpn-cluster`.
+pub const DEMO_CLUSTER_SESSIONS: usize = 480;
+/// Distinct users among them.
+pub const DEMO_CLUSTER_USERS: usize = 415;
+
 /// The demo's gateways: `vpn-cluster`, an Active/Active cluster of three
 /// members (one unreachable) with a few hundred sessions, signed in to
 /// through realm_auth with keys that expire every 300 requests; and
@@ -519,8 +524,8 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     let mut cluster = IcsConfig::with_realm_auth(admin.clone());
     cluster.key_uses = vec![300];
     cluster.sessions = Sessions {
-        count: 480,
-        users: 415,
+        count: DEMO_CLUSTER_SESSIONS,
+        users: DEMO_CLUSTER_USERS,
         realms: vec!["Users".into(), "Contractors".into(), "Admin Users".into()],
         nodes: vec!["ics-node-a".into(), "ics-node-b".into()],
         connections: Connections {
@@ -550,7 +555,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     };
     cluster.healthcheck = serde_json::json!({
         "CPU-UTILIZATION4": 23, "SSL-CONNECTION-COUNT": 512, "MAX-LICENSED-USERS-REACHED": "NO",
-        "SWAP-UTILIZATION": 1, "DISK-UTILIZATION": 38, "USER-COUNT": 480, "VPN-TUNNEL-COUNT": 397
+        "SWAP-UTILIZATION": 1, "DISK-UTILIZATION": 38, "USER-COUNT": DEMO_CLUSTER_SESSIONS, "VPN-TUNNEL-COUNT": 397
     })
     .to_string();
     cluster.cluster = ClusterAnswer::Body(
@@ -592,7 +597,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             key_file.display()
         ),
         modules: "  ics:\n    kind: connect_secure\n    auth: ics_admin\n    timeout: 10s\n    \
-                  probe: {allowed_hosts: [127.0.0.1]}\n    \
+                  probe: {allowed_hosts: [127.0.0.1], allowed_auths: [ics_key]}\n    \
                   active_users: {page_size: 200, concurrency: 4}\n    \
                   leases: {capacity: {\"Concurrent Users\": 250, \"Named Users\": 50}}\n"
             .to_owned(),
