@@ -5,6 +5,7 @@
 //! reload re-reads them, and they only ever leave as [`Secret`].
 
 mod error;
+mod limits;
 mod raw;
 mod secret;
 mod validate;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub use limits::{Limits, MAX_MIN_INTERVAL, MAX_TIMEOUT};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use validate::{auth_fits, check_url, parse_size};
 
@@ -31,6 +33,8 @@ pub struct Config {
     pub modules: BTreeMap<String, Arc<Module>>,
     /// Static targets in file order.
     pub targets: Vec<Arc<Target>>,
+    /// The process-wide limits on upstream work.
+    pub limits: Arc<Limits>,
     /// Things that work but deserve a warning at load (inline secrets).
     pub warnings: Vec<String>,
 }
@@ -258,6 +262,15 @@ impl Config {
                 m.collectors.join(", ")
             );
         }
+        let l = &self.limits;
+        let _ = writeln!(
+            s,
+            "limits: {} requests in flight, {} targets at once, {} requests per target (at most {} upstream sockets)",
+            l.max_in_flight,
+            l.max_targets_in_flight,
+            l.max_requests_per_target,
+            l.max_upstream_sockets()
+        );
         let _ = writeln!(s, "targets: {}", self.targets.len());
         for t in &self.targets {
             let _ = writeln!(s, "  {}: {} (module {})", t.name, t.url, t.module);

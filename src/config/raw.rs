@@ -21,6 +21,7 @@ pub struct RawConfig {
     pub modules: BTreeMap<String, At<RawModule>>,
     #[serde(default)]
     pub targets: Vec<At<RawTarget>>,
+    pub limits: Option<super::limits::RawLimits>,
 }
 
 #[derive(Debug, Deserialize)]
