@@ -112,6 +112,7 @@ pub async fn scrape_target(
         auth: &target.auth,
         upstream: &upstream,
         shared,
+        limits: &target.limits,
     };
     let runs = target.module.collectors.iter().map(|&name| {
         let ctx = &ctx;

@@ -118,7 +118,7 @@ pub async fn fetch(gateway: &Gateway<'_>) -> Result<Cluster, UpstreamError> {
         return Ok(Cluster::Standalone);
     }
     let reply = reply.require_success()?;
-    let status: ClusterStatus = crate::collectors::json::decode(ENDPOINT, &reply.body)?;
+    let status: ClusterStatus = crate::collectors::offload::decode(ENDPOINT, &reply.body).await?;
     Ok(
         if status.members.0.is_empty() && status.name.as_str().is_none_or(str::is_empty) {
             Cluster::Standalone

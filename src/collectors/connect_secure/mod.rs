@@ -44,7 +44,9 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
         "healthcheck" => Ok(healthcheck::encode(&healthcheck::fetch(&gateway).await?)),
         "cluster" => Ok(cluster::encode(&cluster::fetch(&gateway).await?)),
         "active_users" => {
-            let snapshot = active_users::fetch(&gateway, &ctx.module.active_users).await?;
+            let snapshot =
+                active_users::fetch(&gateway, &ctx.module.active_users, ctx.limits.max_pages)
+                    .await?;
             Ok(active_users::encode(&snapshot))
         }
         "leases" => Ok(leases::encode(

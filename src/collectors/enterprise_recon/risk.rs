@@ -98,15 +98,18 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Risk, Upstre
         return Ok(Risk::Unavailable);
     }
     Ok(Risk::Available {
-        levels: decode_list(levels)?,
-        profiles: decode_list(profiles)?,
-        rules: decode_list(rules)?,
+        levels: decode_list(levels).await?,
+        profiles: decode_list(profiles).await?,
+        rules: decode_list(rules).await?,
     })
 }
 
-fn decode_list<T: serde::de::DeserializeOwned>(reply: Reply) -> Result<Vec<T>, UpstreamError> {
+async fn decode_list<T: serde::de::DeserializeOwned + Send + 'static>(
+    reply: Reply,
+) -> Result<Vec<T>, UpstreamError> {
     let reply = reply.require_success()?;
-    let list: json::OneOrMany<T> = json::decode(reply.endpoint, &reply.body)?;
+    let list: json::OneOrMany<T> =
+        crate::collectors::offload::decode(reply.endpoint, &reply.body).await?;
     Ok(list.0)
 }
 
