@@ -7,6 +7,7 @@ mod connect_secure;
 mod enterprise_recon;
 mod faults;
 mod faults_connect_secure;
+mod fleet;
 mod hostile;
 mod operations;
 mod reload;
