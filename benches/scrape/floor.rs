@@ -1,6 +1,6 @@
 //! The floor: the pages a scrape of the session listing reads, fetched by a
 //! client that does nothing with them. It is the exporter's own HTTP stack
-//! (the module's client from `upstream::build_client`, so the same
+//! (a client from the module's `upstream::Connector`, so the same
 //! keep-alive pool and settings), the same page size, the same order and
 //! concurrency (the first page alone, since it tells the total, then the
 //! rest `concurrency` at a time), and every body read to its end and

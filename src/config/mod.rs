@@ -205,8 +205,12 @@ pub struct Target {
     pub auth: Option<String>,
 }
 
-/// Default cap on an upstream response body.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default cap on an upstream response body: the largest documented answer
+/// is a page of 200 ICS sessions (about 100 KiB); ER2 licences and risk
+/// lists and a Sectona query's rows are smaller. 16 MiB is over a hundred
+/// times that, four times a 60,000-row answer, and keeps what the requests
+/// in flight may hold (`limits.max_in_flight` bodies) bounded.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// Default module timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
