@@ -198,6 +198,30 @@ mod tests {
     }
 
     #[test]
+    fn a_too_long_timeout_or_interval_names_its_line() {
+        let yaml = |key: &str, value: &str| {
+            format!(
+                "auths:\n  a:\n    username: u\n    password: p\n\
+                 modules:\n  m:\n    kind: enterprise_recon\n    auth: a\n    {key}: {value}\n"
+            )
+        };
+        let err = |key, value| {
+            crate::config::Config::parse(Path::new("c.yml"), &yaml(key, value))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("timeout", "11m"),
+            "c.yml:9:14: modules.m.timeout: 11m is too long: at most 10m"
+        );
+        assert_eq!(
+            err("min_interval", "2days"),
+            "c.yml:9:19: modules.m.min_interval: 2days is too long: at most 1day"
+        );
+        assert!(crate::config::Config::parse(Path::new("c.yml"), &yaml("timeout", "10m")).is_ok());
+    }
+
+    #[test]
     fn durations_have_an_upper_bound() {
         assert!(at_most(Duration::from_secs(600), MAX_TIMEOUT).is_ok());
         assert_eq!(
