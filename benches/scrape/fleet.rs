@@ -18,7 +18,7 @@ use appliance_exporter::config::{Config, Limits};
 use futures::StreamExt as _;
 
 use super::exporter::{self, Exporter};
-use super::gateways::{API_KEY, Gateways, PAGE_SIZE};
+use super::gateways::Gateways;
 use super::measure::{self, median_seconds};
 use super::report::Goal;
 use super::{Result, floor};
@@ -149,31 +149,13 @@ async fn fetch_all(
     let requests: Vec<String> = urls
         .iter()
         .flat_map(|base| {
-            std::iter::once(format!("{base}/api/v1/system/healthcheck?status=all")).chain(
-                (0..pages).map(move |i| {
-                    format!(
-                        "{base}/api/v1/system/active-users?number={PAGE_SIZE}&start={}",
-                        i * PAGE_SIZE
-                    )
-                }),
-            )
+            std::iter::once(format!("{base}/api/v1/system/healthcheck?status=all"))
+                .chain((0..pages).map(move |i| floor::page_url(base, i)))
         })
         .collect();
     let started = Instant::now();
     let mut fetches = futures::stream::iter(requests)
-        .map(|url| async move {
-            let mut response = client
-                .get(url)
-                .basic_auth(API_KEY, Some(""))
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                return Err(format!("floor: HTTP {}", response.status()).into());
-            }
-            while response.chunk().await?.is_some() {}
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        })
+        .map(|url| async move { floor::read(client, &url).await })
         .buffer_unordered(parallelism);
     while let Some(done) = fetches.next().await {
         done?;
