@@ -13,6 +13,8 @@ use crate::upstream::UpstreamError;
 
 /// Bodies up to this size are worked on in place.
 pub const INLINE_BYTES: usize = 128 * 1024;
+/// Snapshots of up to this many rows are encoded in place.
+pub const INLINE_ROWS: usize = 2_000;
 
 /// Runs `work`, about a body of `bytes` from `endpoint`, on the blocking
 /// pool when the body is large, in place otherwise.
@@ -31,6 +33,18 @@ pub async fn by_size<T: Send + 'static>(
             path: ".".to_owned(),
             reason: format!("reading the answer did not finish: {e}"),
         })
+}
+
+/// Runs `encode` on a snapshot of `rows` rows read from `endpoint`: on the
+/// blocking pool when it has many (the series of 60,000 rows take as long
+/// to build as their body took to decode), in place otherwise.
+pub async fn encode<T: Send + 'static>(
+    endpoint: &'static str,
+    rows: usize,
+    encode: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, UpstreamError> {
+    let weight = if rows > INLINE_ROWS { usize::MAX } else { 0 };
+    by_size(endpoint, weight, encode).await
 }
 
 /// [`json::decode`] of `body`, off the worker when the body is large.
@@ -56,6 +70,13 @@ mod tests {
         };
         assert_eq!(thread(INLINE_BYTES).await, here);
         assert_ne!(thread(INLINE_BYTES + 1).await, here);
+        let encoded_on = |rows| async move {
+            encode("/e", rows, || std::thread::current().id())
+                .await
+                .unwrap()
+        };
+        assert_eq!(encoded_on(INLINE_ROWS).await, here);
+        assert_ne!(encoded_on(INLINE_ROWS + 1).await, here);
     }
 
     #[tokio::test]

@@ -111,6 +111,16 @@ pub enum Cluster {
     Clustered(ClusterStatus),
 }
 
+impl Cluster {
+    /// Members, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Cluster::Standalone => 0,
+            Cluster::Clustered(status) => status.members.0.len(),
+        }
+    }
+}
+
 /// Fetches the cluster status.
 pub async fn fetch(gateway: &Gateway<'_>) -> Result<Cluster, UpstreamError> {
     let reply = gateway.get(ENDPOINT, ENDPOINT).await?;

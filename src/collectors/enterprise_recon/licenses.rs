@@ -142,6 +142,13 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Licenses, Up
     crate::collectors::offload::decode(ENDPOINT, &reply.body).await
 }
 
+impl Licenses {
+    /// Rows of every list, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        self.summary.0.len() + self.targets.0.len() + self.datausage.0.len()
+    }
+}
+
 /// The licensing model, from the shape of the answer.
 pub fn model(l: &Licenses) -> &'static str {
     if l.state == Text::Missing {

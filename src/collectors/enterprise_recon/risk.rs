@@ -113,6 +113,20 @@ async fn decode_list<T: serde::de::DeserializeOwned + Send + 'static>(
     Ok(list.0)
 }
 
+impl Risk {
+    /// Rows of every list, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Risk::Unavailable => 0,
+            Risk::Available {
+                levels,
+                profiles,
+                rules,
+            } => levels.len() + profiles.len() + rules.len(),
+        }
+    }
+}
+
 /// Encodes a risk snapshot.
 pub fn encode(risk: &Risk) -> Samples {
     let mut s = Samples::new();
