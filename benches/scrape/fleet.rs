@@ -68,6 +68,18 @@ pub struct Fleet {
     pub worst: String,
 }
 
+/// Sizing experiments: `FLEET_LIMITS` (a YAML flow mapping, e.g.
+/// `{max_targets_in_flight: 16}`) replaces the default limits and
+/// `FLEET_WORKERS` sets `--runtime.worker-threads`; the goals hold for the
+/// defaults.
+fn experiment() -> (Option<String>, Vec<String>) {
+    let limits = std::env::var("FLEET_LIMITS").ok();
+    let workers = std::env::var("FLEET_WORKERS")
+        .ok()
+        .map(|n| format!("--runtime.worker-threads={n}"));
+    (limits, workers.into_iter().collect())
+}
+
 /// Measures a fleet of `gateways`.
 pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet> {
     let fleet = Gateways::fleet(SESSIONS, LATENCY, gateways)?;
@@ -84,12 +96,18 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
         Some("healthcheck, active_users"),
         &targets,
     )?;
+    let (limits, flags) = experiment();
+    if let Some(limits) = limits {
+        let yaml = std::fs::read_to_string(&config_path)?;
+        std::fs::write(&config_path, format!("limits: {limits}\n{yaml}"))?;
+    }
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let config = Config::load(&config_path)?;
     let limits: &Limits = &config.limits;
     let parallelism = limits.max_in_flight as usize;
     let module = config.modules.get("fleet").ok_or("no module")?;
     let floor_client = appliance_exporter::upstream::Connector::new(module, limits)?.client()?;
-    let exporter = Exporter::start_with(&config_path, Some(NOFILE), &[])?;
+    let exporter = Exporter::start_with(&config_path, Some(NOFILE), &flags)?;
     let nofile = max_open_files(exporter.pid())?;
 
     let (mut floors, mut scrapes, mut ratios) = (Vec::new(), Vec::new(), Vec::new());

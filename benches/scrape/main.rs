@@ -151,7 +151,11 @@ async fn run_fleet() -> Result<bool> {
 /// Measures every fleet, prints their table, returns their goals.
 async fn fleets(client: &reqwest::Client) -> Result<Vec<report::Goal>> {
     let mut measured = Vec::new();
-    for gateways in fleet::FLEETS {
+    let sizes: Vec<usize> = match std::env::var("FLEET_GATEWAYS") {
+        Ok(list) => list.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Err(_) => fleet::FLEETS.to_vec(),
+    };
+    for gateways in sizes {
         eprintln!("/metrics of a fleet of {gateways} gateways");
         measured.push(fleet::measure(client, gateways).await?);
     }
