@@ -152,7 +152,10 @@ async fn run_fleet() -> Result<bool> {
 async fn fleets(client: &reqwest::Client) -> Result<Vec<report::Goal>> {
     let mut measured = Vec::new();
     let sizes: Vec<usize> = match std::env::var("FLEET_GATEWAYS") {
-        Ok(list) => list.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Ok(list) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
         Err(_) => fleet::FLEETS.to_vec(),
     };
     for gateways in sizes {

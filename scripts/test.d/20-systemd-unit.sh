@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 unit=systemd/appliance_exporter.service
 installed_binary=/usr/local/bin/appliance_exporter
 MAX_EXPOSURE=1.5
-# What the default limits need for 1,000 gateways (512 upstream sockets),
+# What the default limits need for 1,000 gateways (64 upstream sockets),
 # with room for scrapers, listeners and the process' own files.
 MIN_NOFILE=1024
 
