@@ -231,6 +231,63 @@ impl<'de: 'a, 'a> Deserialize<'de> for TextRef<'a> {
     }
 }
 
+/// Whether a field holds something: `false` for absent, `null`, `false`,
+/// `""`, `[]` and `{}`, `true` for any other value. It never fails to
+/// deserialize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Presence(pub bool);
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Presence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Presence, E> {
+                Ok(Presence(v))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Presence, E> {
+                Ok(Presence(true))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Presence, E> {
+                Ok(Presence(!v.is_empty()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Presence, D2::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Presence, A::Error> {
+                let mut any = false;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    any = true;
+                }
+                Ok(Presence(any))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
+                let mut any = false;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    any = true;
+                }
+                Ok(Presence(any))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A list that XML-derived JSON may send as a single object (or `null`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OneOrMany<T>(pub Vec<T>);

@@ -125,6 +125,9 @@ pub struct ActiveUsersOptions {
     pub page_size: u32,
     /// Pages in flight at once after the first.
     pub concurrency: u32,
+    /// Client versions and authentication servers reported by name, the
+    /// most common first; the rest are summed as `other`.
+    pub top_values: u32,
 }
 
 impl Default for ActiveUsersOptions {
@@ -132,6 +135,7 @@ impl Default for ActiveUsersOptions {
         Self {
             page_size: 200,
             concurrency: 8,
+            top_values: 10,
         }
     }
 }

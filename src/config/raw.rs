@@ -82,6 +82,7 @@ pub struct RawLicenses {
 pub struct RawActiveUsers {
     pub page_size: Option<u32>,
     pub concurrency: Option<u32>,
+    pub top_values: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -471,6 +471,16 @@ fn check_module(
             }
             active_users.concurrency = c;
         }
+        if let Some(n) = au.value.top_values {
+            if !(1..=100).contains(&n) {
+                return Err(ck.err(
+                    &au.referenced,
+                    format!("{field}.active_users.top_values"),
+                    format!("{n} is out of range: must be between 1 and 100"),
+                ));
+            }
+            active_users.top_values = n;
+        }
     }
     let leases = LeasesOptions {
         capacity: m

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 
-pub use sessions::{PAGE_CAP, SessionTable, Sessions, StartBase};
+pub use sessions::{ConnectionCounts, Connections, PAGE_CAP, SessionTable, Sessions, StartBase};
 
 use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, write_secret};
 
@@ -314,6 +314,11 @@ impl IcsSim {
         self.sessions.distinct_users()
     }
 
+    /// How the table's sessions connect.
+    pub fn connection_counts(&self) -> ConnectionCounts {
+        self.sessions.connection_counts()
+    }
+
     /// Waits the latency, then refuses a request without an accepted key
     /// or answers with a configured failure.
     async fn gate(&self, headers: &HeaderMap, path: &str) -> Result<(), Response> {
@@ -496,6 +501,11 @@ async fn realm_auth(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, body: By
     }
 }
 
+/// Sessions on the demo's `vpn-cluster`.
+pub const DEMO_CLUSTER_SESSIONS: usize = 480;
+/// Distinct users among them.
+pub const DEMO_CLUSTER_USERS: usize = 415;
+
 /// The demo's gateways: `vpn-cluster`, an Active/Active cluster of three
 /// members (one unreachable) with a few hundred sessions, signed in to
 /// through realm_auth with keys that expire every 300 requests; and
@@ -514,15 +524,38 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     let mut cluster = IcsConfig::with_realm_auth(admin.clone());
     cluster.key_uses = vec![300];
     cluster.sessions = Sessions {
-        count: 480,
-        users: 415,
+        count: DEMO_CLUSTER_SESSIONS,
+        users: DEMO_CLUSTER_USERS,
         realms: vec!["Users".into(), "Contractors".into(), "Admin Users".into()],
         nodes: vec!["ics-node-a".into(), "ics-node-b".into()],
+        connections: Connections {
+            // One session in six fell back to SSL: UDP 4500 is blocked
+            // somewhere on the way.
+            transports: ["ESP", "ESP", "ESP", "ESP", "SSL"]
+                .map(|m| Some(m.to_owned()))
+                .into_iter()
+                .chain([None])
+                .collect(),
+            client_versions: vec![
+                Some("22.7.2.3191".into()),
+                Some("22.7.2.3191".into()),
+                Some("22.6.1.1879".into()),
+                Some("9.1.18.24035".into()),
+                None,
+            ],
+            auth_servers: vec![
+                Some("Corp-AD".into()),
+                Some("Corp-AD".into()),
+                Some("RADIUS-MFA".into()),
+                Some("System Local".into()),
+            ],
+            host_check_failures: 40,
+        },
         ..Sessions::default()
     };
     cluster.healthcheck = serde_json::json!({
         "CPU-UTILIZATION4": 23, "SSL-CONNECTION-COUNT": 512, "MAX-LICENSED-USERS-REACHED": "NO",
-        "SWAP-UTILIZATION": 1, "DISK-UTILIZATION": 38, "USER-COUNT": 480, "VPN-TUNNEL-COUNT": 397
+        "SWAP-UTILIZATION": 1, "DISK-UTILIZATION": 38, "USER-COUNT": DEMO_CLUSTER_SESSIONS, "VPN-TUNNEL-COUNT": 397
     })
     .to_string();
     cluster.cluster = ClusterAnswer::Body(

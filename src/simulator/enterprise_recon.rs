@@ -1,7 +1,8 @@
 //! A simulated Enterprise Recon master server: `/v1/licenses` in each of
-//! the document's three licensing models and the PRO-only risk endpoints,
-//! behind basic authentication, serving the document's samples verbatim
-//! (the risk profile sample keeps its trailing commas).
+//! the document's three licensing models, the PRO-only risk endpoints and
+//! `/v1/server` (its `loads` in each shape the document allows), behind
+//! basic authentication, serving the document's samples verbatim (the risk
+//! profile sample keeps its trailing commas).
 
 use std::sync::Arc;
 
@@ -36,6 +37,25 @@ pub const PRO_EDITION_REQUIRED: &str =
 /// The 403 body for a user without risk permissions.
 pub const ACCESS_DENIED: &str = include_str!("fixtures/enterprise_recon/access_denied.json");
 
+/// The document's illustrative `/v1/server` answer (`loads` as a list of
+/// one sample, with the inferred `memory` field).
+pub const SERVER_DOCUMENT_SAMPLE: &str = include_str!("fixtures/enterprise_recon/server.json");
+
+/// The shape of `loads` in the `/v1/server` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerLoads {
+    /// One object, as the document types it.
+    Object,
+    /// A list of samples, as the document's example (oldest first).
+    List,
+    /// An object of lists, one list per field.
+    Columns,
+    /// A number where the samples should be (a shape nobody documents).
+    Malformed,
+    /// The object answer cut off half-way: not JSON at all.
+    Truncated,
+}
+
 /// The licensing model to serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LicenseModel {
@@ -61,6 +81,13 @@ pub struct Er2Config {
     /// Replaces `expires` in the sample (seconds since the epoch), e.g. to
     /// show a licence that is still valid.
     pub expires: Option<i64>,
+    /// Risk endpoints that answer 403 "Access denied." (an API user without
+    /// the Global Admin or Risk Admin permission), e.g. `/v1/datatypes/rules`.
+    pub access_denied: Vec<&'static str>,
+    /// The shape of `loads` in `/v1/server`.
+    pub server_loads: ServerLoads,
+    /// How far the server's clock is ahead of the real one, in seconds.
+    pub clock_offset: i64,
 }
 
 impl Er2Config {
@@ -72,6 +99,9 @@ impl Er2Config {
             username: username.to_owned(),
             password: password.to_owned(),
             expires: None,
+            access_denied: Vec::new(),
+            server_loads: ServerLoads::Object,
+            clock_offset: 0,
         }
     }
 }
@@ -99,6 +129,7 @@ pub fn router(config: Er2Config) -> Router {
         .route("/v1/risk/levels", get(risk_levels))
         .route("/v1/risk/profiles", get(risk_profiles))
         .route("/v1/datatypes/rules", get(datatype_rules))
+        .route("/v1/server", get(server_handler))
         .with_state(sim)
 }
 
@@ -139,26 +170,83 @@ async fn licenses_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Re
     json_response_compressible(&headers, 200, sim.licenses.clone())
 }
 
-fn risk(sim: &Sim, headers: &HeaderMap, body: &'static str) -> Response {
+fn risk(sim: &Sim, headers: &HeaderMap, endpoint: &str, body: &'static str) -> Response {
     if let Some(denied) = refused(sim, headers) {
         return denied;
     }
     if !sim.config.risk_available {
         return json_response(403, PRO_EDITION_REQUIRED);
     }
+    if sim.config.access_denied.contains(&endpoint) {
+        return json_response(403, ACCESS_DENIED);
+    }
     json_response_compressible(headers, 200, body)
 }
 
 async fn risk_levels(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, RISK_LEVELS)
+    risk(&sim, &headers, "/v1/risk/levels", RISK_LEVELS)
 }
 
 async fn risk_profiles(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, RISK_PROFILES)
+    risk(&sim, &headers, "/v1/risk/profiles", RISK_PROFILES)
 }
 
 async fn datatype_rules(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    risk(&sim, &headers, DATATYPE_RULES)
+    risk(&sim, &headers, "/v1/datatypes/rules", DATATYPE_RULES)
+}
+
+async fn server_handler(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
+    if let Some(denied) = refused(&sim, &headers) {
+        return denied;
+    }
+    let body = server_body(
+        sim.config.server_loads,
+        unix_now().saturating_add(sim.config.clock_offset),
+    );
+    json_response_compressible(&headers, 200, body)
+}
+
+/// A `/v1/server` answer at server time `now`, with the samples of the
+/// last three whole minutes, whose newest says CPU 12.5 %, stolen 0.5 %,
+/// disk 63.2 % and memory 71.4 %.
+pub fn server_body(loads: ServerLoads, now: i64) -> String {
+    if loads == ServerLoads::Truncated {
+        let whole = server_body(ServerLoads::Object, now);
+        return whole[..whole.len() / 2].to_owned();
+    }
+    let minute = now - now.rem_euclid(60);
+    let samples = [
+        (minute - 120, "40.0", "3.0", "63.1", "70.0"),
+        (minute - 60, "20.0", "1.0", "63.1", "70.9"),
+        (minute, "12.5", "0.5", "63.2", "71.4"),
+    ];
+    let object = |(t, cpu, stolen, disk, memory): (i64, &str, &str, &str, &str)| {
+        format!(
+            r#"{{"timestamp": {t}, "cpu": {cpu}, "stolen_cpu": {stolen}, "disk": {disk}, "memory": {memory}}}"#
+        )
+    };
+    let loads = match loads {
+        ServerLoads::Object => object(samples[2]),
+        ServerLoads::List => format!("[\n    {}\n  ]", samples.map(object).join(",\n    ")),
+        ServerLoads::Columns => {
+            let column = |f: fn(&(i64, &str, &str, &str, &str)) -> String| {
+                samples.iter().map(f).collect::<Vec<_>>().join(", ")
+            };
+            format!(
+                r#"{{"timestamp": [{}], "cpu": [{}], "stolen_cpu": [{}], "disk": [{}], "memory": [{}]}}"#,
+                column(|s| s.0.to_string()),
+                column(|s| s.1.to_owned()),
+                column(|s| s.2.to_owned()),
+                column(|s| s.3.to_owned()),
+                column(|s| s.4.to_owned()),
+            )
+        }
+        ServerLoads::Malformed | ServerLoads::Truncated => "42".to_owned(),
+    };
+    format!(
+        "{{\n  \"host_name\": \"er-master\",\n  \"timestamp\": {now},\n  \"version\": \"2.10.0\",\n  \
+         \"public_key\": \"MIIBIjANBgkqh...\",\n  \"loads\": {loads}\n}}\n"
+    )
 }
 
 /// The demo's ER2 masters: a PRO non-sitewide licence valid for 120 days,
@@ -169,6 +257,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     let mut prod = Er2Config::new(LicenseModel::NonSitewide, user, password);
     // The document's sample expired in 2021; the demo licence runs 120 days.
     prod.expires = Some(unix_now() + 120 * 86_400);
+    prod.server_loads = ServerLoads::List;
     let prod_url = serve_for_demo(router(prod), sims).await?;
     let sitewide = Er2Config::new(LicenseModel::Sitewide, user, password);
     let sitewide_url = serve_for_demo(router(sitewide), sims).await?;
@@ -178,7 +267,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             secret.display()
         ),
         modules: "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
-                  collectors: [licenses, risk]\n    licenses: {per_location: true}\n"
+                  collectors: [licenses, risk, server]\n    licenses: {per_location: true}\n"
             .to_owned(),
         targets: format!(
             "  - {{name: er2-prod, url: \"{prod_url}\", module: er2}}\n  \

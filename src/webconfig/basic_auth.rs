@@ -38,6 +38,9 @@ pub struct Users {
     cache: Mutex<HashMap<[u8; 32], bool>>,
     /// Bounds concurrent bcrypt work.
     checks: Arc<Semaphore>,
+    /// Watches the bcrypt checks that run.
+    #[cfg(test)]
+    probe: Arc<tests::Probe>,
 }
 
 impl std::fmt::Debug for Users {
@@ -81,6 +84,8 @@ impl Users {
             cache_key,
             cache: Mutex::new(HashMap::default()),
             checks: Arc::new(Semaphore::new(CONCURRENT_CHECKS)),
+            #[cfg(test)]
+            probe: Arc::default(),
         })
     }
 
@@ -113,11 +118,17 @@ impl Users {
         let Ok(_permit) = self.checks.clone().acquire_owned().await else {
             return false;
         };
-        let matched = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(false);
+        #[cfg(test)]
+        let probe = self.probe.clone();
+        let matched = tokio::task::spawn_blocking(move || {
+            #[cfg(test)]
+            let _running = probe.enter(&hash);
+            bcrypt::verify(password, &hash)
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(false);
         let ok = matched && known.is_some();
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHE_LIMIT {
@@ -242,18 +253,142 @@ mod tests {
         assert!(u.allows(Some(&header("alice", "wonderland"))).await);
         assert!(!u.allows(Some(&header("alice", "nope"))).await);
         assert_eq!(u.cached(), 2);
-        for i in 0..CACHE_LIMIT + 5 {
-            let key = u.cache_tag("x", &i.to_string(), DUMMY_HASH);
-            let mut cache = u.cache.lock().unwrap();
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert(key, false);
+        assert_eq!(u.probe.checks(), 2, "the repeat came from the cache");
+        // More distinct passwords than the cache holds: it fills up with
+        // the first CACHE_LIMIT - 2, is emptied, and holds the last two.
+        for i in 0..CACHE_LIMIT {
+            assert!(
+                !u.allows(Some(&header("alice", &format!("guess {i}"))))
+                    .await
+            );
         }
-        assert!(u.cached() <= CACHE_LIMIT);
-        // A cached wrong answer stays wrong, a right one right.
-        assert!(!u.allows(Some(&header("alice", "nope"))).await);
+        assert_eq!(u.cached(), 2);
+        assert_eq!(u.probe.checks(), CACHE_LIMIT + 2);
+        // The last guess is still cached; the right password was dropped
+        // and costs a check again, with the same answer.
+        let last = format!("guess {}", CACHE_LIMIT - 1);
+        assert!(!u.allows(Some(&header("alice", &last))).await);
+        assert_eq!(u.probe.checks(), CACHE_LIMIT + 2);
         assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+        assert_eq!(u.probe.checks(), CACHE_LIMIT + 3);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_a_bcrypt_check_like_a_known_one() {
+        let u = users(&[("alice", "wonderland")]);
+        assert!(!u.allows(Some(&header("alice", "guess"))).await);
+        assert_eq!(u.probe.hashes(), [u.hashes["alice"].clone()]);
+        assert!(!u.allows(Some(&header("mallory", "guess"))).await);
+        let hashes = u.probe.hashes();
+        assert_eq!(hashes.len(), 2, "no bcrypt check ran for the unknown user");
+        // The cost of `htpasswd -nBC 10`, the README's advice.
+        assert_eq!(
+            hashes[1].parse::<bcrypt::HashParts>().unwrap().get_cost(),
+            10
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_four_bcrypt_checks_run_at_once() {
+        let u = Arc::new(users(&[("alice", "wonderland")]));
+        let held = u.probe.hold();
+        let tries: Vec<_> = (0..4 * CONCURRENT_CHECKS)
+            .map(|i| {
+                let u = u.clone();
+                tokio::spawn(async move {
+                    let guess = format!("guess {i}");
+                    u.allows(Some(&header("alice", &guess))).await
+                })
+            })
+            .collect();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while u.probe.running() < CONCURRENT_CHECKS {
+            assert!(
+                std::time::Instant::now() < until,
+                "the checks did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Every other try has had the time to start a check too.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(u.probe.running(), CONCURRENT_CHECKS);
+        drop(held);
+        for t in tries {
+            assert!(!t.await.unwrap());
+        }
+        assert_eq!(u.probe.peak(), CONCURRENT_CHECKS);
+        assert_eq!(u.probe.checks(), 4 * CONCURRENT_CHECKS);
+    }
+
+    /// Watches the bcrypt checks of one [`Users`]: the hashes checked, how
+    /// many run at once, and, while held, keeps each check running.
+    #[derive(Default)]
+    pub(super) struct Probe {
+        state: Mutex<ProbeState>,
+        released: std::sync::Condvar,
+    }
+
+    #[derive(Default)]
+    struct ProbeState {
+        hashes: Vec<String>,
+        running: usize,
+        peak: usize,
+        held: bool,
+    }
+
+    /// One running check; ends when dropped.
+    pub(super) struct Running<'a>(&'a Probe);
+
+    impl Drop for Running<'_> {
+        fn drop(&mut self) {
+            self.0.state.lock().unwrap().running -= 1;
+        }
+    }
+
+    struct Held<'a>(&'a Probe);
+
+    impl Drop for Held<'_> {
+        fn drop(&mut self) {
+            self.0.state.lock().unwrap().held = false;
+            self.0.released.notify_all();
+        }
+    }
+
+    impl Probe {
+        /// A check of `hash` starts (and waits while held).
+        pub(super) fn enter(&self, hash: &str) -> Running<'_> {
+            let mut s = self.state.lock().unwrap();
+            s.hashes.push(hash.to_owned());
+            s.running += 1;
+            s.peak = s.peak.max(s.running);
+            while s.held {
+                s = self.released.wait(s).unwrap();
+            }
+            Running(self)
+        }
+
+        /// Holds every check until the guard is dropped (also when a
+        /// test fails, so that no check waits for ever).
+        fn hold(&self) -> Held<'_> {
+            self.state.lock().unwrap().held = true;
+            Held(self)
+        }
+
+        fn hashes(&self) -> Vec<String> {
+            self.state.lock().unwrap().hashes.clone()
+        }
+
+        fn checks(&self) -> usize {
+            self.state.lock().unwrap().hashes.len()
+        }
+
+        fn running(&self) -> usize {
+            self.state.lock().unwrap().running
+        }
+
+        fn peak(&self) -> usize {
+            self.state.lock().unwrap().peak
+        }
     }
 
     #[test]

@@ -48,11 +48,12 @@ rule! {
     bad_timeout => ":7:14: modules.er2.timeout: invalid duration \"10 parsecs\": unknown time unit \"parsecs\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations) (use e.g. 10s, 1m30s)";
     zero_timeout => ":7:14: modules.er2.timeout: must be greater than 0";
     bad_max_response_size => ":7:24: modules.er2.max_response_size: invalid size \"lots\" (use e.g. 64MiB, 10MB, 1048576)";
-    unknown_collector => ":7:28: modules.er2.collectors[1]: unknown collector \"healthcheck\" for kind enterprise_recon (known: licenses, risk)";
+    unknown_collector => ":7:28: modules.er2.collectors[1]: unknown collector \"healthcheck\" for kind enterprise_recon (known: licenses, risk, server)";
     duplicate_collector => ":7:28: modules.er2.collectors[1]: collector \"licenses\" is listed twice";
     option_for_other_kind => ":7:19: modules.er2.active_users: only valid for kind connect_secure (this module is enterprise_recon)";
     page_size_over_gateway_cap => ":7:19: modules.ics.active_users.page_size: 500 is out of range: must be between 1 and 200 (the gateway caps a page at 200)";
     zero_concurrency => ":7:19: modules.ics.active_users.concurrency: 0 is out of range: must be between 1 and 64";
+    top_values_out_of_range => ":7:19: modules.ics.active_users.top_values: 500 is out of range: must be between 1 and 100";
     bad_ca_file => ":7:20: modules.er2.tls.ca_file: tests/testdata/config/secret.txt holds no PEM certificate";
     sectona_without_instance => ":5:5: modules.pam.instance: kind sectona needs instance (the Sectona instance name)";
     sectona_without_queries => ":5:5: modules.pam.entitlements: the entitlements collector needs at least one query";

@@ -124,7 +124,101 @@ fn sessions(count: usize, start: ics::StartBase, is_last_record: bool) -> ics::S
         is_last_record,
         login_permitted: true,
         reported_total: None,
+        connections: ics::Connections {
+            transports: vec![
+                Some("ESP".into()),
+                Some("SSL".into()),
+                Some("esp".into()),
+                None,
+            ],
+            // More versions than the ten reported by name.
+            client_versions: (0..25)
+                .map(|v| Some(format!("22.7.{v}")))
+                .chain([None])
+                .collect(),
+            auth_servers: vec![Some("AD".into()), Some("RADIUS".into()), None],
+            host_check_failures: 7,
+        },
     }
+}
+
+/// `metric{target="vpn",LABEL="v"} n` as (v, n).
+fn by_label(metrics: &str, metric: &str, label: &str) -> BTreeMap<String, u64> {
+    let prefix = format!("{metric}{{target=\"vpn\",{label}=\"");
+    metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|rest| {
+            let (v, n) = rest.split_once("\"} ").unwrap();
+            (v.to_owned(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+/// What the breakdown of `counts` by its `top` most common values should
+/// say: those values, `other` for the rest and `none` for `null`.
+fn expected_top(counts: &BTreeMap<Option<String>, u64>, top: usize) -> BTreeMap<String, u64> {
+    let mut named: Vec<(&String, u64)> = counts
+        .iter()
+        .filter_map(|(v, n)| Some((v.as_ref()?, *n)))
+        .collect();
+    named.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let other = named.iter().skip(top).map(|(_, n)| n).sum();
+    let mut out: BTreeMap<String, u64> = named
+        .into_iter()
+        .take(top)
+        .map(|(v, n)| (v.clone(), n))
+        .collect();
+    out.insert("other".into(), other);
+    out.insert("none".into(), counts.get(&None).copied().unwrap_or(0));
+    out
+}
+
+/// The session breakdown of the scrape equals the simulator's sessions.
+fn assert_breakdown(m: &str, sim: &ics::IcsSim, case: &str) {
+    let c = sim.connection_counts();
+    let mut transports = BTreeMap::from([
+        ("esp".to_owned(), 0),
+        ("ssl".to_owned(), 0),
+        ("none".to_owned(), 0),
+        ("other".to_owned(), 0),
+    ]);
+    for (mode, n) in &c.by_transport {
+        let label = match mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => "none".to_owned(),
+            Some(m @ ("esp" | "ssl")) => m.to_owned(),
+            Some(_) => "other".to_owned(),
+        };
+        *transports.get_mut(&label).unwrap() += n;
+    }
+    assert_eq!(
+        by_label(m, "ics_active_sessions_by_transport", "mode"),
+        transports,
+        "{case}"
+    );
+    let versions = by_label(m, "ics_active_sessions_by_client_version", "version");
+    assert_eq!(versions.len(), 12, "ten versions, other and none: {case}");
+    assert_eq!(versions, expected_top(&c.by_client_version, 10), "{case}");
+    assert_eq!(
+        by_label(m, "ics_active_sessions_by_auth_server", "server"),
+        expected_top(&c.by_auth_server, 10),
+        "{case}"
+    );
+    assert_eq!(
+        value(m, "ics_active_sessions_host_check_failed{target=\"vpn\"}"),
+        Some(c.host_check_failed as f64),
+        "{case}"
+    );
+    assert!(c.host_check_failed > 0);
+    // Session 0 signed in first.
+    assert_eq!(
+        value(
+            m,
+            "ics_active_sessions_oldest_sign_in_timestamp_seconds{target=\"vpn\"}"
+        ),
+        Some(1_699_317_427.743_783),
+        "{case}"
+    );
 }
 
 /// One scrape, with an API key, of a gateway with `sessions`.
@@ -198,6 +292,7 @@ async fn every_session_is_counted_once_under_either_start_convention() {
             value(m, "ics_user_login_permitted{target=\"vpn\"}"),
             Some(1.0)
         );
+        assert_breakdown(m, &l.sim, &case);
         assert_eq!(l.sim.active_users_requests(), pages, "{case}");
     }
 }
@@ -275,7 +370,18 @@ async fn a_key_that_expires_mid_scrape_is_renewed_and_the_scrape_succeeds() {
     let m = exporter.metrics().await;
     assert_all_succeeded(&m, "vpn");
     assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 1234, "{m}");
+    // How many requests met the expired key depends on how many were in
+    // flight; the exporter counts each of them.
+    let refused: f64 = series(
+        &m,
+        "appliance_exporter_upstream_requests_total{target=\"vpn\"",
+    )
+    .iter()
+    .filter(|l| l.contains("code=\"401\""))
+    .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+    .sum();
     assert!(sim.unauthorized_answers() >= 1, "the first key did expire");
+    assert_eq!(refused, sim.unauthorized_answers() as f64, "{m}");
     assert_eq!(sim.realm_auth_calls(), 2, "one sign-in, one renewal");
 
     // The renewed key is kept for the next scrape.
@@ -348,8 +454,12 @@ async fn a_wrong_api_key_sets_up_to_zero() {
         Some(1.0),
         "the healthcheck needs no key"
     );
-    assert!(
-        value(&m, "appliance_exporter_upstream_requests_total{target=\"vpn\",endpoint=\"/api/v1/cluster\",code=\"401\"}").is_some(),
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_upstream_requests_total{target=\"vpn\",endpoint=\"/api/v1/cluster\",code=\"401\"}"
+        ),
+        Some(1.0),
         "{m}"
     );
     assert!(
@@ -543,8 +653,7 @@ async fn the_error_message_of_the_gateway_reaches_the_log_and_no_secret_does() {
         Some(1.0),
         "not a credentials failure"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let log = bin.log();
+    let log = bin.log_with(&["collector failed", "collector=leases"]);
     let line = log
         .lines()
         .find(|l| l.contains("collector failed") && l.contains("collector=leases"))

@@ -8,7 +8,10 @@ use appliance_exporter::collectors::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
-use crate::common::{Exporter, Logs, Workdir, assert_one_failure_line, collector_success, value};
+use crate::common::{
+    BUDGET_OFFSET, Exporter, Logs, SCRAPE_TIMEOUT, Workdir, assert_one_failure_line,
+    collector_success, value,
+};
 
 const KEY: &str = "ZmF1bHQtc3VpdGUtaWNzLWFwaS1rZXk=";
 const LISTING: &str = "/api/v1/system/active-users";
@@ -48,7 +51,7 @@ async fn bench() -> Bench {
     // page and stops an endless one.
     let yaml = format!(
         "auths:\n  ics_key:\n    api_key_file: {}\n\
-         modules:\n  ics:\n    kind: connect_secure\n    auth: ics_key\n    timeout: 5s\n    \
+         modules:\n  ics:\n    kind: connect_secure\n    auth: ics_key\n    timeout: 10s\n    \
          max_response_size: 1MiB\n    active_users: {{page_size: 200, concurrency: 4}}\n\
          targets:\n  - {{name: faulty, url: \"{}\", module: ics}}\n  \
          - {{name: healthy, url: \"{}\", module: ics}}\n",
@@ -56,7 +59,7 @@ async fn bench() -> Bench {
         faulty.url(),
         healthy.url(),
     );
-    let exporter = Exporter::start_in(work, &yaml).await;
+    let exporter = Exporter::start_with_offset(work, &yaml, BUDGET_OFFSET).await;
     Bench {
         faults,
         _faulty: faulty,
@@ -99,13 +102,13 @@ fn assert_only_the_listing_failed(m: &str) {
     );
 }
 
-/// One fault on the listing; the scrape answers within Prometheus' budget
-/// (header 4 s - 0.5 s offset); once the fault is gone the listing recovers.
+/// One fault on the listing; the scrape answers within Prometheus' scrape
+/// timeout; once the fault is gone the listing recovers.
 async fn listing_fault(fault: Fault, cause: &str) {
     let logs = Logs::capture();
     let b = bench().await;
     b.faults.set(LISTING, fault.clone());
-    let m = b.exporter.metrics_within(4).await;
+    let m = b.exporter.metrics_within(SCRAPE_TIMEOUT).await;
     assert_only_the_listing_failed(&m);
     let failed = ("faulty", "active_users", LISTING);
     assert_one_failure_line(&logs, failed, cause, KEY, "healthy");

@@ -4,11 +4,17 @@
 //! README's Prometheus examples pass promtool, and the systemd unit and its
 //! example configuration agree. The run against a real Prometheus is in
 //! `e2e`, the README's Alertmanager configuration against amtool and a
-//! real Alertmanager in `alertmanager`.
+//! real Alertmanager in `alertmanager`, the snmp_exporter module and the
+//! SNMP panels and alerts against snmp_exporter and simulated gateways in
+//! `snmp`.
 
 mod alertmanager;
+mod dashboard_lint;
 mod e2e;
+mod fleet_dashboard;
 mod loopback;
+mod snmp;
+mod snmp_stand_in;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -73,8 +79,17 @@ pub(crate) fn dashboards() -> Vec<Dashboard> {
 }
 
 impl Dashboard {
-    /// Every panel, including those nested in rows.
+    /// Every panel, including those nested in collapsed rows; not the
+    /// rows themselves.
     pub fn panels(&self) -> Vec<&Value> {
+        self.all_panels()
+            .into_iter()
+            .filter(|p| text(p, "type") != "row")
+            .collect()
+    }
+
+    /// Every row and every panel, in the order of the file.
+    pub fn all_panels(&self) -> Vec<&Value> {
         fn walk<'a>(panels: &'a Value, out: &mut Vec<&'a Value>) {
             for p in panels.as_array().into_iter().flatten() {
                 out.push(p);
@@ -97,9 +112,14 @@ impl Dashboard {
 
     /// The query of the `target` variable: `label_values(METRIC, target)`.
     pub fn target_variable_query(&self) -> String {
+        self.variable_query("target")
+    }
+
+    /// The query of a query variable.
+    pub fn variable_query(&self, name: &str) -> String {
         let var = self
-            .variable("target")
-            .unwrap_or_else(|| panic!("{}: no target variable", self.file));
+            .variable(name)
+            .unwrap_or_else(|| panic!("{}: no {name} variable", self.file));
         match &var["query"] {
             Value::String(s) => s.clone(),
             q => text(q, "query").to_owned(),
@@ -141,11 +161,16 @@ impl std::fmt::Display for PanelQuery {
     }
 }
 
-/// The metric named by `label_values(METRIC, target)`.
+/// The series selector of `label_values(SELECTOR, target)`.
 fn label_values_metric(query: &str) -> Option<&str> {
+    label_values_of(query, "target")
+}
+
+/// The series selector of `label_values(SELECTOR, label)`.
+fn label_values_of<'a>(query: &'a str, label: &str) -> Option<&'a str> {
     let inner = query.strip_prefix("label_values(")?.strip_suffix(')')?;
-    let (metric, label) = inner.split_once(',')?;
-    (label.trim() == "target").then(|| metric.trim())
+    let (selector, of) = inner.rsplit_once(',')?;
+    (of.trim() == label).then(|| selector.trim())
 }
 
 /// One alerting rule of `alerts/`.
@@ -207,6 +232,16 @@ pub(crate) struct Selector {
 }
 
 impl Selector {
+    /// The selector as written: `name{matchers}`.
+    pub fn text(&self) -> String {
+        let name = self.name.as_deref().unwrap_or_default();
+        if self.matchers.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name}{{{}}}", self.matchers)
+        }
+    }
+
     /// The metric names it selects: its name, or the alternatives of a
     /// `__name__=~"a|b"` matcher.
     pub fn metric_names(&self) -> Vec<String> {
@@ -492,6 +527,21 @@ fn documented<'a>(docs: &'a BTreeMap<String, bool>, name: &str) -> Option<&'a bo
     })
 }
 
+/// A string field of the mixin's configuration (`mixin/config.libsonnet`),
+/// as its `field: '...'` line sets it.
+fn mixin_config_string(field: &str) -> String {
+    let config = read("mixin/config.libsonnet");
+    let line = config
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("mixin/config.libsonnet sets no {field}"));
+    line.split('\'')
+        .nth(1)
+        .unwrap_or_else(|| panic!("mixin/config.libsonnet: {line}"))
+        .to_owned()
+}
+
 /// GitHub's anchor of a heading.
 fn anchor(heading: &str) -> String {
     heading
@@ -527,13 +577,24 @@ fn every_dashboard_has_a_datasource_and_a_target_variable() {
             d.file
         );
         let query = d.target_variable_query();
-        let metric = label_values_metric(&query)
+        let selector = label_values_metric(&query)
             .unwrap_or_else(|| panic!("{}: target variable query {query:?}", d.file));
+        let names: Vec<String> = selectors(selector)
+            .iter()
+            .flat_map(Selector::metric_names)
+            .collect();
         assert!(
-            documented(&docs, metric).is_some(),
-            "{}: {metric} is not documented",
+            !names.is_empty(),
+            "{}: target variable query {query:?}",
             d.file
         );
+        for metric in names {
+            assert!(
+                documented(&docs, &metric).is_some(),
+                "{}: {metric} is not documented",
+                d.file
+            );
+        }
         assert_eq!(target["includeAll"], true, "{}", d.file);
         assert_eq!(target["multi"], true, "{}", d.file);
         // Refresh on time range change, so new targets appear.
@@ -658,10 +719,16 @@ fn dashboard_uids_are_unique_and_dashboards_are_tagged() {
     }
     assert_eq!(
         uids.len(),
-        4,
-        "one dashboard per family and one for the exporter"
+        5,
+        "one dashboard per family, one for the exporter and the fleet overview"
     );
 }
+
+/// Series a query joins from another target, so that the dashboard's
+/// `target` cannot filter them: the concurrent-user leases of a licence
+/// server, joined to the gateways they were leased to.
+pub(crate) const CROSS_TARGET_JOINS: &[&str] =
+    &[r#"ics_license_leased{feature="Concurrent Users"}"#];
 
 #[test]
 fn every_appliance_series_in_a_dashboard_is_filtered_by_target() {
@@ -673,7 +740,7 @@ fn every_appliance_series_in_a_dashboard_is_filtered_by_target() {
                     .metric_names()
                     .iter()
                     .any(|m| documented(&docs, m) == Some(&true));
-                if per_target {
+                if per_target && !CROSS_TARGET_JOINS.contains(&s.text().as_str()) {
                     assert!(
                         s.matchers.contains(r#"target=~"$target""#),
                         "{q}: {s:?} is not filtered by target=~\"$target\""
@@ -706,9 +773,12 @@ fn licence_expiry_is_shown_as_time_left() {
                     shown += 1;
                     assert!(expr.contains("- time()"), "{}: {expr}", d.file);
                     let unit = text(&p["fieldConfig"]["defaults"], "unit");
+                    let days = expr.contains("- time()) / 86400");
                     assert!(
-                        ["s", "dtdurations", "dtdurationms"].contains(&unit),
-                        "{unit}"
+                        ["s", "dtdurations", "dtdurationms"].contains(&unit)
+                            || (days && unit == "d"),
+                        "{}: {unit} for {expr}",
+                        d.file
                     );
                 }
             }
@@ -790,9 +860,14 @@ fn every_runbook_url_points_at_its_runbook_entry() {
         .filter(|l| l.starts_with("#### "))
         .map(|l| anchor(l))
         .collect();
+    let base = mixin_config_string("runbookURLBase");
+    assert!(
+        base.starts_with("https://") && base.ends_with("/README.md"),
+        "runbookURLBase {base:?}: receivers need an absolute URL of the README"
+    );
     let rules = alert_rules();
     for r in &rules {
-        let expected = format!("README.md#{}", anchor(&r.name));
+        let expected = format!("{base}#{}", anchor(&r.name));
         assert_eq!(r.annotations["runbook_url"], expected, "{}", r.name);
         assert!(
             entries.contains(&anchor(&r.name)),
@@ -857,8 +932,14 @@ fn every_alert_is_tested_firing_and_quiet() {
 #[test]
 fn every_metric_in_alerts_and_dashboards_is_documented() {
     let docs = documented_metrics();
-    // Series Prometheus itself attaches to every scrape.
-    let prometheus = ["up", "scrape_duration_seconds", "scrape_samples_scraped"];
+    // Series Prometheus itself attaches to every scrape (the timeout with
+    // --enable-feature=extra-scrape-metrics).
+    let prometheus = [
+        "up",
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_timeout_seconds",
+    ];
     let mut unknown = BTreeSet::new();
     let mut check = |origin: String, expr: &str| {
         for s in selectors(expr) {

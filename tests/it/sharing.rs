@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, enterprise_recon as er2};
 
-use crate::common::{Exporter, Workdir, er2_config, er2_simulator, promtool_check_metrics, value};
+use crate::common::{
+    BUDGET_OFFSET, Exporter, Workdir, er2_config, er2_simulator, promtool_check_metrics, value,
+};
 
 const USER: &str = "apiuser";
 const PASSWORD: &str = "sharing-password";
@@ -32,14 +34,15 @@ async fn bench(module_extra: &str) -> (Exporter, Faults, simulator::Running) {
         &format!("    timeout: 10s\n{module_extra}"),
         &[("er2", sim.url())],
     );
-    (Exporter::start_in(work, &yaml).await, faults, sim)
+    let exporter = Exporter::start_with_offset(work, &yaml, BUDGET_OFFSET).await;
+    (exporter, faults, sim)
 }
 
 #[tokio::test]
 async fn simultaneous_scrapes_cause_one_set_of_upstream_requests() {
     let (exporter, faults, sim) = bench("").await;
-    // Slow enough that all scrapes overlap.
-    faults.set("/v1", Fault::Slow(Duration::from_millis(500)));
+    // Slow enough that all scrapes overlap, even on a loaded machine.
+    faults.set("/v1", Fault::Slow(Duration::from_secs(2)));
     let paths = [
         "/metrics",
         "/probe?target=er2",
@@ -73,7 +76,8 @@ async fn simultaneous_scrapes_cause_one_set_of_upstream_requests() {
 #[tokio::test]
 async fn late_joiners_get_the_same_report() {
     let (exporter, faults, _sim) = bench("").await;
-    faults.set("/v1", Fault::Slow(Duration::from_millis(300)));
+    // The later scrape joins after 0.1 s, well before the 2 s answer.
+    faults.set("/v1", Fault::Slow(Duration::from_secs(2)));
     let app = exporter.app.clone();
     let loaded = app.loaded();
     let target = app.static_target(&loaded, "er2").unwrap();
@@ -90,10 +94,12 @@ async fn late_joiners_get_the_same_report() {
 #[tokio::test]
 async fn a_scraper_with_a_shorter_budget_leaves_in_time_and_the_collection_goes_on() {
     let (exporter, faults, _sim) = bench("").await;
-    faults.set(LICENSES, Fault::Slow(Duration::from_secs(2)));
+    // The short scraper's budget is 4 s less the 3 s offset: it leaves
+    // after 1 s, 2 s before the answer, and 3 s before its own timeout.
+    faults.set(LICENSES, Fault::Slow(Duration::from_secs(3)));
     let long = exporter.get_with(
         "/probe?target=er2",
-        &[("X-Prometheus-Scrape-Timeout-Seconds", "10")],
+        &[("X-Prometheus-Scrape-Timeout-Seconds", "20")],
     );
     let short = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -101,14 +107,14 @@ async fn a_scraper_with_a_shorter_budget_leaves_in_time_and_the_collection_goes_
         let a = exporter
             .get_with(
                 "/probe?target=er2",
-                &[("X-Prometheus-Scrape-Timeout-Seconds", "1")],
+                &[("X-Prometheus-Scrape-Timeout-Seconds", "4")],
             )
             .await;
         (a, started.elapsed())
     };
     let (long, (short, took)) = tokio::join!(long, short);
     assert!(
-        took < Duration::from_secs(1),
+        took < Duration::from_secs(4),
         "the short scrape took {took:?}"
     );
     let success = |body: &str, c: &str| {

@@ -54,6 +54,26 @@ static USERS: Desc = Desc::gauge(
     "ics_active_users",
     "Distinct user names among the listed active sessions",
 );
+static BY_TRANSPORT: Desc = Desc::gauge(
+    "ics_active_sessions_by_transport",
+    "Listed active sessions by Network Connect transport mode (esp, ssl: ESP fell back to SSL or was not allowed, none: no tunnel, other)",
+);
+static BY_CLIENT_VERSION: Desc = Desc::gauge(
+    "ics_active_sessions_by_client_version",
+    "Listed active sessions by Pulse client version: the most common versions, other for the rest, none for sessions without the client",
+);
+static BY_AUTH_SERVER: Desc = Desc::gauge(
+    "ics_active_sessions_by_auth_server",
+    "Listed active sessions by primary authentication server: the most common servers, other for the rest, none for sessions without one",
+);
+static HOST_CHECK_FAILED: Desc = Desc::gauge(
+    "ics_active_sessions_host_check_failed",
+    "Listed active sessions whose host check failed (hc-failed-reasons set, or endpoint-security-status listing failed policies)",
+);
+static OLDEST_SIGN_IN: Desc = Desc::gauge(
+    "ics_active_sessions_oldest_sign_in_timestamp_seconds",
+    "When the oldest listed active session signed in (sign-in-time-micro), in seconds since the epoch",
+);
 static LOGIN_PERMITTED: Desc = Desc::gauge(
     "ics_user_login_permitted",
     "1 if the Connect Secure gateway permits user logins (user-login-permission)",
@@ -103,6 +123,18 @@ struct Record<'a> {
     realm: TextRef<'a>,
     /// The `node` label.
     node: TextRef<'a>,
+    /// `network-connect-transport-mode`.
+    transport: TextRef<'a>,
+    /// `pulse-client-version`.
+    client_version: TextRef<'a>,
+    /// `primary-auth-server-name`.
+    auth_server: TextRef<'a>,
+    /// `hc-failed-reasons` holds something.
+    hc_failed: json::Presence,
+    /// `endpoint-security-status`.
+    security_status: TextRef<'a>,
+    /// `sign-in-time-micro`.
+    sign_in: Num,
 }
 
 /// A key of a session record. A record has two dozen keys and a page two
@@ -113,6 +145,12 @@ enum RecordKey {
     User,
     Realm,
     Node,
+    Transport,
+    ClientVersion,
+    AuthServer,
+    HcFailed,
+    SecurityStatus,
+    SignIn,
     Other,
 }
 
@@ -130,6 +168,12 @@ impl<'de> Deserialize<'de> for RecordKey {
                     b"active-user-name" => RecordKey::User,
                     b"authentication-realm" => RecordKey::Realm,
                     b"login-node" => RecordKey::Node,
+                    b"network-connect-transport-mode" => RecordKey::Transport,
+                    b"pulse-client-version" => RecordKey::ClientVersion,
+                    b"primary-auth-server-name" => RecordKey::AuthServer,
+                    b"hc-failed-reasons" => RecordKey::HcFailed,
+                    b"endpoint-security-status" => RecordKey::SecurityStatus,
+                    b"sign-in-time-micro" => RecordKey::SignIn,
                     _ => RecordKey::Other,
                 })
             }
@@ -157,6 +201,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
                         RecordKey::User => r.user = map.next_value()?,
                         RecordKey::Realm => r.realm = map.next_value()?,
                         RecordKey::Node => r.node = map.next_value()?,
+                        RecordKey::Transport => r.transport = map.next_value()?,
+                        RecordKey::ClientVersion => r.client_version = map.next_value()?,
+                        RecordKey::AuthServer => r.auth_server = map.next_value()?,
+                        RecordKey::HcFailed => r.hc_failed = map.next_value()?,
+                        RecordKey::SecurityStatus => r.security_status = map.next_value()?,
+                        RecordKey::SignIn => r.sign_in = map.next_value()?,
                         RecordKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -229,6 +279,138 @@ type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
 /// far as it has realms and nodes).
 type PlaceHasher = foldhash::fast::RandomState;
 
+/// The Network Connect transport mode of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// IPsec ESP (UDP 4500).
+    Esp,
+    /// SSL: ESP not allowed, or fallen back to because UDP is blocked.
+    Ssl,
+    /// No Network Connect tunnel (`null` or empty).
+    None,
+    /// Anything else the gateway sends.
+    Other,
+}
+
+impl Transport {
+    /// Every mode with its label, in the order encoded.
+    const ALL: [(Transport, &'static str); 4] = [
+        (Transport::Esp, "esp"),
+        (Transport::Ssl, "ssl"),
+        (Transport::None, "none"),
+        (Transport::Other, "other"),
+    ];
+
+    fn of(mode: Option<&[u8]>) -> Self {
+        match mode {
+            None | Some(b"") => Transport::None,
+            Some(m) if m.eq_ignore_ascii_case(b"esp") => Transport::Esp,
+            Some(m) if m.eq_ignore_ascii_case(b"ssl") => Transport::Ssl,
+            Some(_) => Transport::Other,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Distinct values of a text field kept at most (client versions and
+/// authentication servers): a gateway has a handful, a hostile one is
+/// held here; sessions with values beyond it count as `other`.
+const MAX_TALLIED: usize = 1_000;
+
+/// Label value of the sessions without the field, and of the values beyond
+/// the most common.
+const NONE: &str = "none";
+const OTHER: &str = "other";
+
+/// Sessions counted by the value of a text field.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Sessions by value, for at most [`MAX_TALLIED`] values.
+    counts: IndexMap<String, u64, PlaceHasher>,
+    /// Sessions whose value came after the tally was full.
+    untallied: u64,
+    /// Sessions without the field.
+    without: u64,
+}
+
+impl Tally {
+    /// Counts one session; `at` caches the index of the page's value.
+    fn count(&mut self, value: Option<&str>, at: &mut Option<Option<usize>>) {
+        let Some(value) = value else {
+            self.without += 1;
+            return;
+        };
+        let i = *at.get_or_insert_with(|| match self.counts.get_index_of(value) {
+            Some(i) => Some(i),
+            None if self.counts.len() < MAX_TALLIED => {
+                Some(self.counts.insert_full(value.to_owned(), 0).0)
+            }
+            None => None,
+        });
+        match i {
+            Some(i) => self.counts[i] += 1,
+            None => self.untallied += 1,
+        }
+    }
+
+    /// Counts one session by the page's value `at`; `cache` holds, per
+    /// page value, its index in the tally once looked up.
+    fn count_page_value(
+        &mut self,
+        page: &PageValues,
+        at: Option<usize>,
+        cache: &mut [Option<Option<usize>>],
+    ) {
+        match at.and_then(|i| Some((page.values.get_index(i)?, cache.get_mut(i)?))) {
+            Some((value, cached)) => self.count(Some(value), cached),
+            None => self.count(None, &mut None),
+        }
+    }
+
+    /// The `top` most common values (ties by value), then `other` and
+    /// `none`, each with its sessions.
+    fn top(&self, top: usize) -> Vec<(&str, u64)> {
+        let mut by_count: Vec<(&str, u64)> =
+            self.counts.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let rest: u64 = by_count.iter().skip(top).map(|(_, n)| n).sum();
+        by_count.truncate(top);
+        by_count.push((OTHER, rest + self.untallied));
+        by_count.push((NONE, self.without));
+        by_count
+    }
+}
+
+/// The text values of one page, interned: records mostly repeat the
+/// previous record's value, so that is compared first.
+#[derive(Debug, Default, PartialEq)]
+struct PageValues {
+    /// The distinct values, in page order.
+    values: IndexSet<String, PlaceHasher>,
+    /// The index of the last value interned.
+    last: Option<usize>,
+}
+
+impl PageValues {
+    fn intern(&mut self, value: Option<&str>) -> Option<usize> {
+        let value = value?;
+        if let Some(last) = self.last
+            && self.values[last] == value
+        {
+            return Some(last);
+        }
+        let i = match self.values.get_index_of(value) {
+            Some(i) => i,
+            None => self.values.insert_full(value.to_owned()).0,
+        };
+        self.last = Some(i);
+        Some(i)
+    }
+}
+
 /// The listing read so far (and, once complete, the snapshot to encode).
 #[derive(Debug, Default)]
 pub struct ActiveUsers {
@@ -246,6 +428,16 @@ pub struct ActiveUsers {
     pub without_id: u64,
     /// Pages read.
     pub pages: u64,
+    /// Sessions by transport mode, indexed by [`Transport::index`].
+    by_transport: [u64; 4],
+    /// Sessions by Pulse client version.
+    client_versions: Tally,
+    /// Sessions by primary authentication server.
+    auth_servers: Tally,
+    /// Sessions whose host check failed.
+    host_check_failed: u64,
+    /// The earliest sign-in of the sessions counted.
+    oldest_sign_in: Option<f64>,
 }
 
 /// What one page says about the end of the listing.
@@ -277,10 +469,49 @@ pub struct PageDigest {
     pub end: PageEnd,
     /// The distinct (realm, node) pairs of the page.
     places: IndexSet<(String, String), PlaceHasher>,
-    /// Per record with a session id: (id, user, index into `places`).
-    sessions: Vec<(u64, u64, usize)>,
+    /// The distinct client versions of the page.
+    client_versions: PageValues,
+    /// The distinct authentication servers of the page.
+    auth_servers: PageValues,
+    /// Each record with a session id.
+    sessions: Vec<SessionDigest>,
     /// Records without a session id.
     without_id: u64,
+}
+
+/// One session record of a page, reduced to what is counted.
+#[derive(Debug, PartialEq)]
+struct SessionDigest {
+    /// Fingerprint of the session id.
+    id: u64,
+    /// Fingerprint of the user name.
+    user: u64,
+    /// Index into the page's places.
+    place: usize,
+    /// Transport mode.
+    transport: Transport,
+    /// Index into the page's client versions.
+    client_version: Option<usize>,
+    /// Index into the page's authentication servers.
+    auth_server: Option<usize>,
+    /// Whether the host check failed.
+    host_check_failed: bool,
+    /// Sign-in time, seconds.
+    sign_in: Option<f64>,
+}
+
+/// One session record as either reader gives it.
+#[derive(Debug, Default)]
+struct RecordView<'r> {
+    id: Option<&'r [u8]>,
+    user: Option<&'r [u8]>,
+    realm: Option<&'r str>,
+    node: Option<&'r str>,
+    transport: Option<&'r [u8]>,
+    client_version: Option<&'r str>,
+    auth_server: Option<&'r str>,
+    host_check_failed: bool,
+    sign_in: Option<f64>,
 }
 
 /// Session records a page holds at most (the gateway's cap), reserved for.
@@ -302,12 +533,17 @@ impl PageDigest {
             ..PageDigest::default()
         };
         let head = session_page::read(body, |f| {
-            digest.record(
-                f.session_id.as_deref(),
-                f.user.as_deref(),
-                f.realm.as_deref(),
-                f.node.as_deref(),
-            );
+            digest.record(RecordView {
+                id: f.session_id.as_deref(),
+                user: f.user.as_deref(),
+                realm: f.realm.as_deref(),
+                node: f.node.as_deref(),
+                transport: f.transport.as_deref(),
+                client_version: f.client_version.as_deref(),
+                auth_server: f.auth_server.as_deref(),
+                host_check_failed: f.hc_failed || f.policies_failed,
+                sign_in: f.sign_in,
+            });
         })?;
         digest.total = head.total;
         digest.login_permitted = head.login_permitted;
@@ -333,29 +569,34 @@ impl PageDigest {
             ..PageDigest::default()
         };
         for r in &records {
-            digest.record(
-                r.session_id.as_str().map(str::as_bytes),
-                r.user.as_str().map(str::as_bytes),
-                r.realm.as_str(),
-                r.node.as_str(),
-            );
+            digest.record(RecordView {
+                id: r.session_id.as_str().map(str::as_bytes),
+                user: r.user.as_str().map(str::as_bytes),
+                realm: r.realm.as_str(),
+                node: r.node.as_str(),
+                transport: r.transport.as_str().map(str::as_bytes),
+                client_version: r.client_version.as_str(),
+                auth_server: r.auth_server.as_str(),
+                host_check_failed: r.hc_failed.0
+                    || r.security_status
+                        .as_str()
+                        .is_some_and(session_page::lists_failed_policies),
+                sign_in: match r.sign_in {
+                    Num::Value(v) => Some(v),
+                    _ => None,
+                },
+            });
         }
         Ok(digest)
     }
 
     /// Adds one session record.
-    fn record(
-        &mut self,
-        id: Option<&[u8]>,
-        user: Option<&[u8]>,
-        realm: Option<&str>,
-        node: Option<&str>,
-    ) {
-        let Some(id) = id else {
+    fn record(&mut self, r: RecordView<'_>) {
+        let Some(id) = r.id else {
             self.without_id += 1;
             return;
         };
-        let place = Place(realm.unwrap_or(UNKNOWN), node.unwrap_or(UNKNOWN));
+        let place = Place(r.realm.unwrap_or(UNKNOWN), r.node.unwrap_or(UNKNOWN));
         let at = match self.places.get_index_of(&place) {
             Some(at) => at,
             None => {
@@ -363,8 +604,16 @@ impl PageDigest {
                 self.places.insert_full(owned).0
             }
         };
-        self.sessions
-            .push((fingerprint(id), fingerprint(user.unwrap_or_default()), at));
+        self.sessions.push(SessionDigest {
+            id: fingerprint(id),
+            user: fingerprint(r.user.unwrap_or_default()),
+            place: at,
+            transport: Transport::of(r.transport),
+            client_version: self.client_versions.intern(r.client_version),
+            auth_server: self.auth_servers.intern(r.auth_server),
+            host_check_failed: r.host_check_failed,
+            sign_in: r.sign_in,
+        });
     }
 }
 
@@ -389,13 +638,17 @@ impl ActiveUsers {
         }
         self.pages += 1;
         self.without_id += page.without_id;
-        // The page's places, as indexes into `listed` once seen.
+        // The page's places and values, as indexes into the listing's
+        // once seen.
         let mut places: Vec<Option<usize>> = vec![None; page.places.len()];
-        for (id, user, at) in page.sessions {
-            if !self.sessions.insert(id) {
+        let mut versions = vec![None; page.client_versions.values.len()];
+        let mut servers = vec![None; page.auth_servers.values.len()];
+        for session in page.sessions {
+            if !self.sessions.insert(session.id) {
                 continue;
             }
-            self.users.insert(user);
+            self.users.insert(session.user);
+            let at = session.place;
             let i = *places[at].get_or_insert_with(|| {
                 let (realm, node) = &page.places[at];
                 let place = Place(realm, node);
@@ -405,6 +658,21 @@ impl ActiveUsers {
                 }
             });
             self.listed[i] += 1;
+            self.by_transport[session.transport.index()] += 1;
+            self.client_versions.count_page_value(
+                &page.client_versions,
+                session.client_version,
+                &mut versions,
+            );
+            self.auth_servers.count_page_value(
+                &page.auth_servers,
+                session.auth_server,
+                &mut servers,
+            );
+            self.host_check_failed += u64::from(session.host_check_failed);
+            if let Some(t) = session.sign_in {
+                self.oldest_sign_in = Some(self.oldest_sign_in.map_or(t, |o| o.min(t)));
+            }
         }
         page.end
     }
@@ -516,8 +784,9 @@ pub async fn fetch(
     Ok(listing)
 }
 
-/// Encodes an active-users snapshot.
-pub fn encode(a: &ActiveUsers) -> Samples {
+/// Encodes an active-users snapshot, with the `top` most common client
+/// versions and authentication servers.
+pub fn encode(a: &ActiveUsers, top: usize) -> Samples {
     let mut s = Samples::new();
     if let Some(total) = a
         .total
@@ -532,6 +801,23 @@ pub fn encode(a: &ActiveUsers) -> Samples {
     }
     if a.pages > 0 {
         s.push_plain(&USERS, a.distinct_users());
+        for (transport, label) in Transport::ALL {
+            s.push(
+                &BY_TRANSPORT,
+                &[("mode", label)],
+                a.by_transport[transport.index()],
+            );
+        }
+        for (version, n) in a.client_versions.top(top) {
+            s.push(&BY_CLIENT_VERSION, &[("version", version)], n);
+        }
+        for (server, n) in a.auth_servers.top(top) {
+            s.push(&BY_AUTH_SERVER, &[("server", server)], n);
+        }
+        s.push_plain(&HOST_CHECK_FAILED, a.host_check_failed);
+        if let Some(t) = a.oldest_sign_in {
+            s.push_plain(&OLDEST_SIGN_IN, t);
+        }
     }
     match &a.login_permitted {
         Flag::Value(v) => s.push_plain(&LOGIN_PERMITTED, *v),
@@ -567,13 +853,13 @@ mod tests {
 
     #[test]
     fn document_sample() {
-        check(encode(&read(&[sim::ACTIVE_USERS])), "active_users.prom");
+        check(encode(&read(&[sim::ACTIVE_USERS]), 10), "active_users.prom");
     }
 
     #[test]
     fn document_sample_of_one_named_user() {
         check(
-            encode(&read(&[sim::ACTIVE_USERS_BY_NAME])),
+            encode(&read(&[sim::ACTIVE_USERS_BY_NAME]), 10),
             "active_users_by_name.prom",
         );
     }
@@ -606,7 +892,7 @@ mod tests {
                 is_last: true
             }
         );
-        let (out, warnings) = exposition(encode(&a));
+        let (out, warnings) = exposition(encode(&a, 10));
         assert!(warnings.is_empty(), "{warnings:?}");
         assert!(
             out.contains("ics_active_sessions{target=\"ics\"} 1\n"),
@@ -628,7 +914,7 @@ mod tests {
     fn records_without_a_session_id_are_reported_not_counted() {
         let page = r#"{"active-users": {"active-user-records": {"active-user-record": [{"active-user-name": "u"}]},
             "total-matched-record-number": 1}}"#;
-        let (out, warnings) = exposition(encode(&read(&[page])));
+        let (out, warnings) = exposition(encode(&read(&[page]), 10));
         assert!(!out.contains("ics_active_sessions_listed{"), "{out}");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
@@ -680,6 +966,12 @@ mod tests {
             users: 300,
             realms: vec!["Users".into(), "Admin \"Users\" \\ é".into()],
             nodes: vec!["node-a".into(), "node-b".into(), "node-c".into()],
+            connections: sim::Connections {
+                transports: vec![Some("ESP".into()), Some("SSL".into()), None],
+                client_versions: vec![Some("22.7.1".into()), Some("9.1 \"β\"".into()), None],
+                auth_servers: vec![Some("AD".into()), None],
+                host_check_failures: 3,
+            },
             ..sim::Sessions::default()
         });
         let mut pages = Vec::new();
@@ -824,6 +1116,97 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn how_users_connect_is_counted_once_per_session() {
+        let page = |records: &str| {
+            format!(
+                r#"{{"active-users": {{"active-user-records": {{"active-user-record": [{records}]}}, "total-matched-record-number": 4}}}}"#
+            )
+        };
+        let first = page(
+            r#"{"session-id": "a", "network-connect-transport-mode": "ESP", "pulse-client-version": "22.7", "primary-auth-server-name": "AD", "sign-in-time-micro": "1699317427.5"},
+               {"session-id": "b", "network-connect-transport-mode": "ssl", "pulse-client-version": "22.7", "hc-failed-reasons": ["av"], "sign-in-time-micro": 1699000000},
+               {"session-id": "c", "network-connect-transport-mode": "DTLS", "pulse-client-version": "9.1", "endpoint-security-status": "Passed Policies: \nFailed Policies: Require-AV\n"}"#,
+        );
+        // Session b again (an overlapping page), and one more.
+        let second = page(
+            r#"{"session-id": "b", "network-connect-transport-mode": "ssl", "pulse-client-version": "22.7", "hc-failed-reasons": ["av"]},
+               {"session-id": "d", "hc-failed-reasons": "", "endpoint-security-status": "Failed Policies: \t\nEliminated Roles: x", "pulse-client-version": "22.7"}"#,
+        );
+        for p in [&first, &second] {
+            assert!(agree(p.as_bytes()), "the fast reader declined {p}");
+        }
+        let a = read(&[&first, &second]);
+        let (out, warnings) = exposition(encode(&a, 1));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let series: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("ics_active_sessions_") && !l.contains("_listed"))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                "ics_active_sessions_by_transport{target=\"ics\",mode=\"esp\"} 1",
+                "ics_active_sessions_by_transport{target=\"ics\",mode=\"ssl\"} 1",
+                "ics_active_sessions_by_transport{target=\"ics\",mode=\"none\"} 1",
+                "ics_active_sessions_by_transport{target=\"ics\",mode=\"other\"} 1",
+                "ics_active_sessions_by_client_version{target=\"ics\",version=\"22.7\"} 3",
+                "ics_active_sessions_by_client_version{target=\"ics\",version=\"other\"} 1",
+                "ics_active_sessions_by_client_version{target=\"ics\",version=\"none\"} 0",
+                "ics_active_sessions_by_auth_server{target=\"ics\",server=\"AD\"} 1",
+                "ics_active_sessions_by_auth_server{target=\"ics\",server=\"other\"} 0",
+                "ics_active_sessions_by_auth_server{target=\"ics\",server=\"none\"} 3",
+                "ics_active_sessions_host_check_failed{target=\"ics\"} 2",
+                "ics_active_sessions_oldest_sign_in_timestamp_seconds{target=\"ics\"} 1699000000",
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_policies_are_read_alike_from_raw_and_decoded_text() {
+        // JSON string contents, escapes as sent.
+        for (status, failed) in [
+            (
+                r"Not Applicable\nPassed Policies: \nFailed Policies: \nEliminated Roles: ",
+                false,
+            ),
+            (r"Failed Policies: AV\nEliminated Roles: ", true),
+            (r"Failed Policies:\t \r\n", false),
+            (r"Failed Policies: \u00e9", true),
+            (r"Failed Policies: \\", true),
+            (r"\u0046ailed Policies: x", true),
+            (r"Passed Policies: AV", false),
+            ("", false),
+        ] {
+            let body = page_with_status(status);
+            assert!(agree(body.as_bytes()), "declined {body}");
+            let digest = PageDigest::of(body.as_bytes()).unwrap();
+            assert_eq!(digest.sessions[0].host_check_failed, failed, "{status}");
+        }
+    }
+
+    fn page_with_status(status: &str) -> String {
+        format!(
+            r#"{{"active-users": {{"active-user-records": {{"active-user-record": {{"session-id": "s", "endpoint-security-status": "{status}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_tally_keeps_a_bounded_number_of_values() {
+        let mut t = Tally::default();
+        for i in 0..MAX_TALLIED + 5 {
+            t.count(Some(&format!("v{i}")), &mut None);
+        }
+        t.count(Some("v0"), &mut None);
+        t.count(None, &mut None);
+        assert_eq!(t.counts.len(), MAX_TALLIED);
+        let top = t.top(1);
+        assert_eq!(
+            top,
+            [("v0", 2), (OTHER, (MAX_TALLIED - 1 + 5) as u64), (NONE, 1)]
+        );
     }
 
     #[test]

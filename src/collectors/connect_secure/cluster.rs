@@ -22,7 +22,7 @@ static INFO: Desc = Desc::gauge(
 );
 static ENABLED: Desc = Desc::gauge(
     "ics_cluster_member_enabled",
-    "1 if the Connect Secure cluster member is enabled",
+    "1 if the Connect Secure cluster member is enabled in the cluster configuration (its enabled field; without the field, status bit 0x4 or 0x2)",
 );
 static REACHABLE: Desc = Desc::gauge(
     "ics_cluster_member_reachable",
@@ -38,7 +38,7 @@ static STATUS_CODE: Desc = Desc::gauge(
 );
 static STATUS_FLAG: Desc = Desc::gauge(
     "ics_cluster_member_status_flag",
-    "1 if the documented bit of the Connect Secure cluster member status code is set, one series per bit",
+    "1 if the bit of the Connect Secure cluster member status code is set: one series per documented bit (flag=\"enabled\" is bit 0x4 alone, not the member's enabled field), plus flag=\"bit_0x...\" for each undocumented bit that is set",
 );
 static VIP_OWNER: Desc = Desc::gauge(
     "ics_cluster_vip_owner",
@@ -236,7 +236,21 @@ fn encode_member(s: &mut Samples, i: usize, name: &str, m: &Member) {
                 code & bit != 0,
             );
         }
+        for bit in undocumented_bits(code) {
+            let flag = format!("bit_{bit:#x}");
+            s.push(&STATUS_FLAG, &[("member", name), ("flag", &flag)], 1_i64);
+        }
     }
+}
+
+/// The set bits of a status code that the document does not name, lowest
+/// first (at most 64, so the series they add are bounded).
+fn undocumented_bits(code: u64) -> impl Iterator<Item = u64> {
+    let documented = STATUS_BITS.iter().fold(0, |all, (_, bit)| all | bit);
+    let rest = code & !documented;
+    (0..u64::BITS)
+        .map(|i| 1_u64 << i)
+        .filter(move |bit| rest & bit != 0)
 }
 
 #[cfg(test)]
@@ -273,6 +287,16 @@ mod tests {
         assert_eq!(parse_status_code("24"), Some(24));
         assert_eq!(parse_status_code("0xZZ"), None);
         assert_eq!(parse_status_code(""), None);
+    }
+
+    #[test]
+    fn every_set_bit_stays_visible() {
+        assert_eq!(undocumented_bits(0x18).collect::<Vec<_>>(), [0x10]);
+        assert_eq!(undocumented_bits(0x19004).count(), 0);
+        assert_eq!(
+            undocumented_bits(0x8000_0000_0002_0010).collect::<Vec<_>>(),
+            [0x10, 0x2_0000, 0x8000_0000_0000_0000]
+        );
     }
 
     #[test]

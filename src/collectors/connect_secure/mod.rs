@@ -52,7 +52,10 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
             let snapshot =
                 active_users::fetch(&gateway, &ctx.module.active_users, ctx.limits.max_pages)
                     .await?;
-            Ok(active_users::encode(&snapshot))
+            Ok(active_users::encode(
+                &snapshot,
+                ctx.module.active_users.top_values as usize,
+            ))
         }
         "leases" => {
             let snapshot = leases::fetch(&gateway).await?;

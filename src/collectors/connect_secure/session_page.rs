@@ -1,6 +1,6 @@
 //! The fast reader of an active-users page: one pass over the bytes that
-//! validates the JSON, reads only the listing fields and the four fields of
-//! each session record, and skips the other two dozen per record without
+//! validates the JSON, reads only the listing fields and the ten fields of
+//! each session record that are counted, and skips the others without
 //! building anything. A page of 200 sessions is some 200 KiB, a gateway of
 //! 100,000 sessions 500 pages, so this is where a scrape spends its CPU.
 //!
@@ -30,6 +30,40 @@ pub struct Fields<'a> {
     pub realm: Option<Cow<'a, str>>,
     /// `login-node`.
     pub node: Option<Cow<'a, str>>,
+    /// `network-connect-transport-mode`, as sent.
+    pub transport: Option<Cow<'a, [u8]>>,
+    /// `pulse-client-version`.
+    pub client_version: Option<Cow<'a, str>>,
+    /// `primary-auth-server-name`.
+    pub auth_server: Option<Cow<'a, str>>,
+    /// `hc-failed-reasons` holds something (not `null`, `false`, `""`,
+    /// `[]` or `{}`).
+    pub hc_failed: bool,
+    /// `endpoint-security-status` lists failed policies.
+    pub policies_failed: bool,
+    /// `sign-in-time-micro` (seconds, as a number or numeric string).
+    pub sign_in: Option<f64>,
+}
+
+/// The label in `endpoint-security-status` after which the failed host
+/// check policies are listed, up to the end of the line.
+pub const FAILED_POLICIES: &str = "Failed Policies:";
+
+/// Whether an `endpoint-security-status` lists failed policies: text other
+/// than spaces and tabs after [`FAILED_POLICIES`] on its line.
+pub fn lists_failed_policies(status: &str) -> bool {
+    status.find(FAILED_POLICIES).is_some_and(|at| {
+        status[at + FAILED_POLICIES.len()..]
+            .split(['\n', '\r'])
+            .next()
+            .is_some_and(|line| !line.trim_matches([' ', '\t']).is_empty())
+    })
+}
+
+/// Seconds from a number's or a numeric string's text (`sign-in-time-micro`
+/// is sent as "1699317427.743783").
+pub fn seconds(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|s| s.is_finite())
 }
 
 /// The fields of the listing itself.
@@ -97,6 +131,39 @@ impl<'a> Raw<'a> {
         } else {
             std::str::from_utf8(self.content).ok().map(Cow::Borrowed)
         }
+    }
+
+    /// Whether the string is an `endpoint-security-status` that lists failed
+    /// policies, as [`lists_failed_policies`] tells
+    /// it of the decoded text; decoded only when the raw bytes cannot say.
+    fn lists_failed_policies(&self) -> Option<bool> {
+        // Read fields are valid UTF-8, as serde requires of them.
+        if !self.content.is_ascii() {
+            std::str::from_utf8(self.content).ok()?;
+        }
+        let label = FAILED_POLICIES.as_bytes();
+        let at = self.content.windows(label.len()).position(|w| w == label);
+        let Some(at) = at else {
+            return if self.escaped {
+                self.text().map(|t| lists_failed_policies(&t))
+            } else {
+                Some(false)
+            };
+        };
+        let rest = &self.content[at + label.len()..];
+        let mut i = 0;
+        while let Some(&b) = rest.get(i) {
+            match (b, rest.get(i + 1)) {
+                (b' ', _) => i += 1,
+                (b'\\', Some(b'n' | b'r')) => return Some(false),
+                (b'\\', Some(b't')) => i += 2,
+                (b'\\', _) => {
+                    return self.text().map(|t| lists_failed_policies(&t));
+                }
+                _ => return Some(true),
+            }
+        }
+        Some(false)
     }
 
     /// The bytes of the string's text, as [`Raw::text`] would give them.
@@ -439,11 +506,70 @@ impl<'a> Scanner<'a> {
                 b"active-user-name" => fields.user = s.field(Raw::text_bytes)?,
                 b"authentication-realm" => fields.realm = s.field(Raw::text)?,
                 b"login-node" => fields.node = s.field(Raw::text)?,
+                b"network-connect-transport-mode" => {
+                    fields.transport = s.field(Raw::text_bytes)?;
+                }
+                b"pulse-client-version" => fields.client_version = s.field(Raw::text)?,
+                b"primary-auth-server-name" => fields.auth_server = s.field(Raw::text)?,
+                b"hc-failed-reasons" => fields.hc_failed = s.holds_something()?,
+                b"endpoint-security-status" => {
+                    fields.policies_failed = s.field(Raw::lists_failed_policies)?.unwrap_or(false);
+                }
+                b"sign-in-time-micro" => fields.sign_in = s.seconds()?,
                 _ => s.skip_field()?,
             }
             Some(())
         })?;
         Some(fields)
+    }
+
+    /// Whether a value holds something, as [`crate::collectors::json::Presence`]
+    /// tells it: not `null`, `false`, `""`, `[]` or `{}`.
+    fn holds_something(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b'"' => Some(!self.string()?.content.is_empty()),
+            b'n' => self.literal(b"null").map(|_| false),
+            b'f' => self.literal(b"false").map(|_| false),
+            b't' => self.literal(b"true").map(|_| true),
+            open @ (b'[' | b'{') => {
+                let close = if open == b'[' { b']' } else { b'}' };
+                let empty = {
+                    let mut ahead = Scanner {
+                        b: self.b,
+                        i: self.i + 1,
+                    };
+                    ahead.peek() == Some(close)
+                };
+                self.skip_value(0)?;
+                Some(!empty)
+            }
+            _ => self.number().map(|()| true),
+        }
+    }
+
+    /// A time in seconds sent as a number or a numeric string; `Some(None)`
+    /// for `null`, a list, an object or text that is no number.
+    fn seconds(&mut self) -> Option<Option<f64>> {
+        match self.peek()? {
+            b'"' => {
+                let raw = self.string()?;
+                let text = if raw.escaped {
+                    raw.text()?
+                } else {
+                    Cow::Borrowed(std::str::from_utf8(raw.content).ok()?)
+                };
+                Some(seconds(&text))
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                self.number()?;
+                let text = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+                Some(seconds(text))
+            }
+            b'n' => self.literal(b"null").map(|_| None),
+            b'{' | b'[' => self.skip_value(0).map(|()| None),
+            _ => self.skip_field().map(|()| None),
+        }
     }
 
     /// The value of a field that is read: `Some(None)` for `null` or a

@@ -45,6 +45,10 @@ static LICENSED_TARGETS: Desc = Desc::gauge(
     "er2_licensed_targets",
     "Enterprise Recon targets holding a licence, by the pool they draw from",
 );
+static UNLICENSED_TARGETS: Desc = Desc::gauge(
+    "er2_unlicensed_targets",
+    "Enterprise Recon targets listed without a licence (type none) in the legacy target licensing model",
+);
 static DATA_USAGE: Desc = Desc::gauge(
     "er2_data_usage_bytes",
     "Data allowance consumed, summed by attribution (global, server, client) and location type, in bytes",
@@ -184,18 +188,29 @@ pub fn encode(l: &Licenses, options: &LicensesOptions) -> Samples {
         s.push_plain(&EXPIRY, v);
     }
     encode_summary(l, &mut s);
+    encode_targets(l, &mut s);
+    encode_data_usage(l, options, &mut s);
+    encode_pending(l, &mut s);
+    s
+}
+
+/// Targets by the pool they draw from; a target of `type` `none` holds no
+/// licence and is counted apart.
+fn encode_targets(l: &Licenses, s: &mut Samples) {
     let mut by_pool: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut unlicensed = 0_i64;
     for t in &l.targets.0 {
-        *by_pool
-            .entry(t.pool.as_str().unwrap_or("unknown"))
-            .or_default() += 1;
+        match t.pool.as_str().unwrap_or("unknown") {
+            "none" => unlicensed += 1,
+            pool => *by_pool.entry(pool).or_default() += 1,
+        }
     }
     for (pool, n) in by_pool {
         s.push(&LICENSED_TARGETS, &[("pool", pool)], n);
     }
-    encode_data_usage(l, options, &mut s);
-    encode_pending(l, &mut s);
-    s
+    if model(l) == "legacy" {
+        s.push_plain(&UNLICENSED_TARGETS, unlicensed);
+    }
 }
 
 fn encode_state(l: &Licenses, s: &mut Samples) {

@@ -1,14 +1,15 @@
-//! Ground Labs Enterprise Recon (ER2) master server: the `licenses` and
-//! `risk` collectors, over HTTP basic authentication.
+//! Ground Labs Enterprise Recon (ER2) master server: the `licenses`,
+//! `risk` and `server` collectors, over HTTP basic authentication.
 
 pub mod licenses;
 pub mod risk;
+pub mod server;
 
 use super::{CollectError, Context, basic_auth, offload};
 use crate::exposition::Samples;
 
 /// The collectors of the family, in default order.
-pub const COLLECTORS: &[&str] = &["licenses", "risk"];
+pub const COLLECTORS: &[&str] = &["licenses", "risk", "server"];
 
 /// Runs the ER2 collector `name`.
 pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
@@ -25,6 +26,10 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
             let snapshot = risk::fetch(ctx.upstream, &auth).await?;
             let rows = snapshot.rows();
             Ok(offload::encode(risk::PROFILES, rows, move || risk::encode(&snapshot)).await?)
+        }
+        "server" => {
+            let snapshot = server::fetch(ctx.upstream, &auth).await?;
+            Ok(server::encode(&snapshot))
         }
         other => Err(CollectError::Unsupported(format!(
             "unknown enterprise_recon collector {other}"

@@ -1,7 +1,10 @@
 //! ER2 `risk` collector (PRO edition): risk levels, risk profiles and data
 //! type rules. Without a PRO licence the API answers 403 with a message
 //! naming the PRO edition; that is reported as the feature being
-//! unavailable, not as a failure.
+//! unavailable, not as a failure. Each of the three endpoints also answers
+//! 403 "Access denied." to an API user without the Global Admin or Risk
+//! Admin permission: only that endpoint's series go, with a warning and
+//! `er2_feature_available{feature="<endpoint's part>"} 0`.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +65,26 @@ pub struct Rule {
     pub sealed: Flag,
 }
 
+/// One list of the inventory, or the 403 that kept it from the API user.
+#[derive(Debug)]
+pub enum Part<T> {
+    /// The list as the appliance sent it.
+    Read(Vec<T>),
+    /// 403 without the PRO-edition message: the API user lacks the
+    /// permission (the appliance's message, clipped, for the log).
+    Denied(String),
+}
+
+impl<T> Part<T> {
+    /// Rows read (none when denied).
+    pub fn rows(&self) -> usize {
+        match self {
+            Part::Read(list) => list.len(),
+            Part::Denied(_) => 0,
+        }
+    }
+}
+
 /// What the risk endpoints said.
 #[derive(Debug)]
 pub enum Risk {
@@ -70,13 +93,20 @@ pub enum Risk {
     /// The inventory.
     Available {
         /// Risk levels.
-        levels: Vec<Level>,
+        levels: Part<Level>,
         /// Risk profiles.
-        profiles: Vec<Profile>,
+        profiles: Part<Profile>,
         /// Data type rules.
-        rules: Vec<Rule>,
+        rules: Part<Rule>,
     },
 }
+
+/// The `feature` label value of each endpoint's part of the inventory.
+const PART_FEATURES: [(&str, &str); 3] = [
+    (LEVELS, "risk_levels"),
+    (PROFILES, "risk_profiles"),
+    (RULES, "datatype_rules"),
+];
 
 /// Whether a reply is the 403 that means "not the PRO edition".
 pub fn is_pro_required(reply: &Reply) -> bool {
@@ -98,19 +128,50 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Risk, Upstre
         return Ok(Risk::Unavailable);
     }
     Ok(Risk::Available {
-        levels: decode_list(levels).await?,
-        profiles: decode_list(profiles).await?,
-        rules: decode_list(rules).await?,
+        levels: decode_part(levels).await?,
+        profiles: decode_part(profiles).await?,
+        rules: decode_part(rules).await?,
     })
 }
 
-async fn decode_list<T: serde::de::DeserializeOwned + Send + 'static>(
+/// A list, or the permission refusal that stands for it (any 403 that is
+/// not the PRO-edition one).
+async fn decode_part<T: serde::de::DeserializeOwned + Send + 'static>(
     reply: Reply,
-) -> Result<Vec<T>, UpstreamError> {
+) -> Result<Part<T>, UpstreamError> {
+    if reply.status == reqwest::StatusCode::FORBIDDEN {
+        let message = json::error_message(&reply.body).unwrap_or_default();
+        return Ok(Part::Denied(json::clip(&message, 80)));
+    }
     let reply = reply.require_success()?;
     let list: json::OneOrMany<T> =
         crate::collectors::offload::decode(reply.endpoint, &reply.body).await?;
-    Ok(list.0)
+    Ok(Part::Read(list.0))
+}
+
+/// The part's list, or `None` after saying that it was denied.
+fn read_part<'a, T>(s: &mut Samples, endpoint: &'static str, part: &'a Part<T>) -> Option<&'a [T]> {
+    let feature = PART_FEATURES
+        .iter()
+        .find(|(e, _)| *e == endpoint)
+        .map_or(endpoint, |(_, f)| f);
+    match part {
+        Part::Read(list) => {
+            s.push(&FEATURE, &[("feature", feature)], 1_i64);
+            Some(list)
+        }
+        Part::Denied(message) => {
+            s.push(&FEATURE, &[("feature", feature)], 0_i64);
+            s.warn(
+                endpoint,
+                "",
+                format!(
+                    "access denied (HTTP 403 \"{message}\"): the API user needs the Global Admin or Risk Admin permission; this endpoint's series are left out"
+                ),
+            );
+            None
+        }
+    }
 }
 
 impl Risk {
@@ -122,7 +183,7 @@ impl Risk {
                 levels,
                 profiles,
                 rules,
-            } => levels.len() + profiles.len() + rules.len(),
+            } => levels.rows() + profiles.rows() + rules.rows(),
         }
     }
 }
@@ -142,11 +203,16 @@ pub fn encode(risk: &Risk) -> Samples {
         } => (levels, profiles, rules),
     };
     s.push(&FEATURE, &[("feature", "risk")], 1_i64);
-    s.push_plain(&LEVEL_COUNT, levels.len());
+    let levels = read_part(&mut s, LEVELS, levels);
+    let profiles = read_part(&mut s, PROFILES, profiles);
+    let rules = read_part(&mut s, RULES, rules);
 
     let mut label_of: BTreeMap<&str, &str> = BTreeMap::new();
     let mut by_label: BTreeMap<&str, i64> = BTreeMap::new();
-    for (i, level) in levels.iter().enumerate() {
+    if let Some(levels) = levels {
+        s.push_plain(&LEVEL_COUNT, levels.len());
+    }
+    for (i, level) in levels.unwrap_or_default().iter().enumerate() {
         let (Some(id), Some(label)) = (level.level_id.as_str(), level.label.as_str()) else {
             s.warn(LEVELS, format!("[{i}]"), "level without level_id or label");
             continue;
@@ -154,6 +220,10 @@ pub fn encode(risk: &Risk) -> Samples {
         label_of.insert(id, label);
         by_label.entry(label).or_default();
     }
+    let Some(profiles) = profiles else {
+        encode_rules(&mut s, rules);
+        return s;
+    };
     for p in profiles {
         let label = p
             .level_id
@@ -165,7 +235,14 @@ pub fn encode(risk: &Risk) -> Samples {
     for (label, n) in by_label {
         s.push(&PROFILE_COUNT, &[("level", label)], n);
     }
+    encode_rules(&mut s, rules);
+    s
+}
 
+fn encode_rules(s: &mut Samples, rules: Option<&[Rule]>) {
+    let Some(rules) = rules else {
+        return;
+    };
     let (mut sealed, mut open) = (0_i64, 0_i64);
     for (i, rule) in rules.iter().enumerate() {
         match &rule.sealed {
@@ -177,7 +254,6 @@ pub fn encode(risk: &Risk) -> Samples {
     }
     s.push(&RULE_COUNT, &[("sealed", "false")], open);
     s.push(&RULE_COUNT, &[("sealed", "true")], sealed);
-    s
 }
 
 #[cfg(test)]
@@ -188,18 +264,21 @@ mod tests {
 
     fn available() -> Risk {
         Risk::Available {
-            levels: json::decode::<json::OneOrMany<Level>>(LEVELS, sim::RISK_LEVELS.as_bytes())
-                .unwrap()
-                .0,
-            profiles: json::decode::<json::OneOrMany<Profile>>(
-                PROFILES,
-                sim::RISK_PROFILES.as_bytes(),
-            )
-            .unwrap()
-            .0,
-            rules: json::decode::<json::OneOrMany<Rule>>(RULES, sim::DATATYPE_RULES.as_bytes())
-                .unwrap()
-                .0,
+            levels: Part::Read(
+                json::decode::<json::OneOrMany<Level>>(LEVELS, sim::RISK_LEVELS.as_bytes())
+                    .unwrap()
+                    .0,
+            ),
+            profiles: Part::Read(
+                json::decode::<json::OneOrMany<Profile>>(PROFILES, sim::RISK_PROFILES.as_bytes())
+                    .unwrap()
+                    .0,
+            ),
+            rules: Part::Read(
+                json::decode::<json::OneOrMany<Rule>>(RULES, sim::DATATYPE_RULES.as_bytes())
+                    .unwrap()
+                    .0,
+            ),
         }
     }
 
@@ -211,6 +290,9 @@ mod tests {
             series,
             [
                 "er2_feature_available{target=\"er2\",feature=\"risk\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"risk_levels\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"risk_profiles\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"datatype_rules\"} 1",
                 "er2_risk_levels{target=\"er2\"} 3",
                 "er2_risk_profiles{target=\"er2\",level=\"High\"} 1",
                 "er2_risk_profiles{target=\"er2\",level=\"Low\"} 0",
@@ -236,16 +318,54 @@ mod tests {
     #[test]
     fn unknown_level_id_counts_as_unknown() {
         let risk = Risk::Available {
-            levels: Vec::new(),
-            profiles: vec![Profile {
+            levels: Part::Read(Vec::new()),
+            profiles: Part::Read(vec![Profile {
                 level_id: Text::Value("42".into()),
-            }],
-            rules: Vec::new(),
+            }]),
+            rules: Part::Read(Vec::new()),
         };
         let out = render_samples(None, encode(&risk), Format::Text004).unwrap();
         assert!(
             out.contains("er2_risk_profiles{level=\"unknown\"} 1\n"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn a_denied_endpoint_drops_only_its_own_series() {
+        let Risk::Available {
+            levels, profiles, ..
+        } = available()
+        else {
+            unreachable!()
+        };
+        let risk = Risk::Available {
+            levels,
+            profiles,
+            rules: Part::Denied("Access denied.".into()),
+        };
+        let samples = encode(&risk);
+        let warnings: Vec<String> = samples.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "/v1/datatypes/rules : access denied (HTTP 403 \"Access denied.\"): the API user needs the Global Admin or Risk Admin permission; this endpoint's series are left out"
+            ]
+        );
+        let out = render_samples(Some("er2"), samples, Format::Text004).unwrap();
+        let series: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series,
+            [
+                "er2_feature_available{target=\"er2\",feature=\"risk\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"risk_levels\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"risk_profiles\"} 1",
+                "er2_feature_available{target=\"er2\",feature=\"datatype_rules\"} 0",
+                "er2_risk_levels{target=\"er2\"} 3",
+                "er2_risk_profiles{target=\"er2\",level=\"High\"} 1",
+                "er2_risk_profiles{target=\"er2\",level=\"Low\"} 0",
+                "er2_risk_profiles{target=\"er2\",level=\"Medium\"} 0",
+            ]
         );
     }
 

@@ -1,8 +1,10 @@
 //! The simulated gateway's active sessions: a table defined by a formula
 //! (session `i` has user `i % users`, realm `i % realms`, node
-//! `(i / realms) % nodes`), rendered page by page on request in the
-//! document's record shape, so tens of thousands cost no memory; or, for
-//! benchmarks, rendered once at one page size and served from memory.
+//! `(i / realms) % nodes`, transport mode, client version and
+//! authentication server `i % ` their counts, a failed host check every
+//! `host_check_failures`-th session), rendered page by page on request in
+//! the document's record shape, so tens of thousands cost no memory; or,
+//! for benchmarks, rendered once at one page size and served from memory.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,6 +43,51 @@ pub struct Sessions {
     /// `total-matched-record-number` when it differs from `count`, as when
     /// sessions end while the listing is read.
     pub reported_total: Option<usize>,
+    /// How sessions connect: `network-connect-transport-mode`,
+    /// `pulse-client-version` and `primary-auth-server-name` cycled through
+    /// (`None` sends `null`), and every how many sessions one failed its
+    /// host check (0: none; odd ones say so in `hc-failed-reasons`, even
+    /// ones in `endpoint-security-status`).
+    pub connections: Connections,
+}
+
+/// How the simulated sessions connect.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    /// `network-connect-transport-mode` values, cycled through.
+    pub transports: Vec<Option<String>>,
+    /// `pulse-client-version` values, cycled through.
+    pub client_versions: Vec<Option<String>>,
+    /// `primary-auth-server-name` values, cycled through.
+    pub auth_servers: Vec<Option<String>>,
+    /// Every how many sessions one failed its host check (0: none).
+    pub host_check_failures: usize,
+}
+
+impl Default for Connections {
+    /// As in the document's sample: browser sessions without a tunnel or
+    /// client, signed in against the local server.
+    fn default() -> Self {
+        Self {
+            transports: vec![None],
+            client_versions: vec![None],
+            auth_servers: vec![Some("System Local".into())],
+            host_check_failures: 0,
+        }
+    }
+}
+
+/// What a complete listing should count of how sessions connect.
+#[derive(Debug, Default, PartialEq)]
+pub struct ConnectionCounts {
+    /// Sessions by transport mode as sent (`None` for `null`).
+    pub by_transport: BTreeMap<Option<String>, u64>,
+    /// Sessions by client version as sent.
+    pub by_client_version: BTreeMap<Option<String>, u64>,
+    /// Sessions by authentication server as sent.
+    pub by_auth_server: BTreeMap<Option<String>, u64>,
+    /// Sessions whose host check failed.
+    pub host_check_failed: u64,
 }
 
 impl Default for Sessions {
@@ -54,6 +101,7 @@ impl Default for Sessions {
             is_last_record: true,
             login_permitted: true,
             reported_total: None,
+            connections: Connections::default(),
         }
     }
 }
@@ -70,10 +118,34 @@ pub struct SessionTable {
     realms: Vec<String>,
     /// The nodes as JSON strings, escaped once.
     nodes: Vec<String>,
+    /// The transport modes as JSON values, escaped once.
+    transports: Vec<String>,
+    /// The client versions as JSON values, escaped once.
+    client_versions: Vec<String>,
+    /// The authentication servers as JSON values, escaped once.
+    auth_servers: Vec<String>,
 }
 
 fn json_string(s: &str) -> String {
     serde_json::Value::String(s.to_owned()).to_string()
+}
+
+/// Each value as JSON (`null` for `None`); `[null]` for none at all.
+fn json_values(values: &[Option<String>]) -> Vec<String> {
+    let out: Vec<String> = values
+        .iter()
+        .map(|v| v.as_deref().map_or_else(|| "null".to_owned(), json_string))
+        .collect();
+    if out.is_empty() {
+        vec!["null".to_owned()]
+    } else {
+        out
+    }
+}
+
+/// The value of session `i` among `values`, cycled through.
+fn cycled<T>(values: &[T], i: usize) -> Option<&T> {
+    values.get(i % values.len().max(1))
 }
 
 impl SessionTable {
@@ -86,11 +158,40 @@ impl SessionTable {
             sessions.nodes.push("localhost2".into());
         }
         sessions.users = sessions.users.max(1);
+        let c = &sessions.connections;
         Self {
             realms: sessions.realms.iter().map(|r| json_string(r)).collect(),
             nodes: sessions.nodes.iter().map(|n| json_string(n)).collect(),
+            transports: json_values(&c.transports),
+            client_versions: json_values(&c.client_versions),
+            auth_servers: json_values(&c.auth_servers),
             sessions,
         }
+    }
+
+    /// Whether session `i` failed its host check.
+    fn host_check_failed(&self, i: usize) -> bool {
+        let every = self.sessions.connections.host_check_failures;
+        every > 0 && i % every == every - 1
+    }
+
+    /// How the sessions connect, as a complete listing should count it.
+    pub fn connection_counts(&self) -> ConnectionCounts {
+        let c = &self.sessions.connections;
+        let mut out = ConnectionCounts::default();
+        for i in 0..self.sessions.count {
+            for (values, counts) in [
+                (&c.transports, &mut out.by_transport),
+                (&c.client_versions, &mut out.by_client_version),
+                (&c.auth_servers, &mut out.by_auth_server),
+            ] {
+                *counts
+                    .entry(cycled(values, i).cloned().flatten())
+                    .or_default() += 1;
+            }
+            out.host_check_failed += u64::from(self.host_check_failed(i));
+        }
+        out
     }
 
     fn realm_of(&self, i: usize) -> usize {
@@ -176,16 +277,26 @@ impl SessionTable {
         let realm = &self.realms[self.realm_of(i)];
         let node = &self.nodes[self.node_of(i)];
         let seconds = 1_699_317_427 + i;
+        let null = "null".to_owned();
+        let transport = cycled(&self.transports, i).unwrap_or(&null);
+        let version = cycled(&self.client_versions, i).unwrap_or(&null);
+        let server = cycled(&self.auth_servers, i).unwrap_or(&null);
+        let failed = self.host_check_failed(i);
+        let (hc_failed, failed_policies) = match (failed, i % 2 == 1) {
+            (true, true) => ("\"Host Checker policy 'Antivirus' failed\"", ""),
+            (true, false) => ("null", "Require-Antivirus"),
+            (false, _) => ("null", ""),
+        };
         let _ = write!(
             out,
             "\n{{\n\"active-secondary-user-name\": null,\n\"active-user-name\": \"user{user:05}\",\n\
              \"agent-type\": \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/117.0.0.0 Safari/537.36\",\n\
              \"authentication-realm\": {realm},\n\"browser-id\": \"{i:032x}\",\n\"device-id\": null,\n\
-             \"endpoint-security-status\": \"Not Applicable\\nPassed Policies: \\nFailed Policies: \\nEliminated Roles: \",\n\
-             \"events\": 0,\n\"hc-failed-reasons\": null,\n\"login-node\": {node},\n\"mac-address\": null,\n\
-             \"network-connect-ip\": null,\n\"network-connect-ipv6\": null,\n\"network-connect-transport-mode\": null,\n\
-             \"ngp-session-id\": \"{i:010x}\",\n\"primary-auth-server-name\": \"System Local\",\n\
-             \"primary-auth-server-type\": \"Local Authentication\",\n\"pulse-client-version\": null,\n\
+             \"endpoint-security-status\": \"Not Applicable\\nPassed Policies: \\nFailed Policies: {failed_policies}\\nEliminated Roles: \",\n\
+             \"events\": 0,\n\"hc-failed-reasons\": {hc_failed},\n\"login-node\": {node},\n\"mac-address\": null,\n\
+             \"network-connect-ip\": null,\n\"network-connect-ipv6\": null,\n\"network-connect-transport-mode\": {transport},\n\
+             \"ngp-session-id\": \"{i:010x}\",\n\"primary-auth-server-name\": {server},\n\
+             \"primary-auth-server-type\": \"Local Authentication\",\n\"pulse-client-version\": {version},\n\
              \"secondary-auth-server-name\": null,\n\"secondary-auth-server-type\": null,\n\
              \"session-id\": \"sid{i:040x}00000000\",\n\"sign-in-time-micro\": \"{seconds}.743783\",\n\
              \"source-ip\": \"10.{}.{}.{}\",\n\"user-roles\": \"Users\",\n\"user-sign-in-time\": \"2023/11/07 06:07:09\"\n}}",
@@ -257,6 +368,12 @@ mod tests {
             is_last_record: true,
             login_permitted: true,
             reported_total: None,
+            connections: Connections {
+                transports: vec![Some("ESP".into()), Some("SSL".into()), None],
+                client_versions: vec![Some("22.7.1".into()), None],
+                auth_servers: vec![Some("AD \"Corp\"".into()), Some("RADIUS".into())],
+                host_check_failures: 5,
+            },
         })
     }
 
@@ -334,6 +451,44 @@ mod tests {
         assert!(p.get(Some(100), Some(0)).is_none(), "another page size");
         assert!(p.get(None, Some(0)).is_none());
         assert!(Prerendered::default().get(Some(200), Some(0)).is_none());
+    }
+
+    #[test]
+    fn connection_counts_are_what_the_pages_say() {
+        let t = table(403, StartBase::Zero);
+        let mut seen = ConnectionCounts::default();
+        for start in [0, 200, 400] {
+            let page: serde_json::Value =
+                serde_json::from_str(&t.page(Some(200), Some(start), false, false)).unwrap();
+            let records = page["active-users"]["active-user-records"]["active-user-record"]
+                .as_array()
+                .unwrap()
+                .clone();
+            for r in records {
+                let text = |k: &str| r[k].as_str().map(str::to_owned);
+                *seen
+                    .by_transport
+                    .entry(text("network-connect-transport-mode"))
+                    .or_default() += 1;
+                *seen
+                    .by_client_version
+                    .entry(text("pulse-client-version"))
+                    .or_default() += 1;
+                *seen
+                    .by_auth_server
+                    .entry(text("primary-auth-server-name"))
+                    .or_default() += 1;
+                let status = text("endpoint-security-status").unwrap();
+                let failed = !r["hc-failed-reasons"].is_null()
+                    || !status.contains("Failed Policies: \nEliminated");
+                seen.host_check_failed += u64::from(failed);
+            }
+        }
+        let expected = t.connection_counts();
+        assert_eq!(seen, expected);
+        assert_eq!(expected.host_check_failed, 80);
+        assert_eq!(expected.by_transport[&Some("ESP".to_owned())], 135);
+        assert_eq!(expected.by_client_version[&None], 201);
     }
 
     #[test]

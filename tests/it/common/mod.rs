@@ -51,6 +51,12 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> Answer {
     }
 }
 
+/// The scrape timeout the budget tests send (`X-Prometheus-Scrape-Timeout-Seconds`)
+/// and the offset their exporter takes off it: the exporter answers after
+/// at most 3 s, which leaves 3 s to spare before Prometheus would give up.
+pub const SCRAPE_TIMEOUT: u64 = 6;
+pub const BUDGET_OFFSET: Duration = Duration::from_secs(3);
+
 /// A folder for a test's configuration and secrets.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
@@ -100,12 +106,28 @@ impl Exporter {
     /// Starts an exporter behind a web configuration (TLS, basic auth);
     /// `url` is `https://` when it has TLS.
     pub async fn start_web(work: Workdir, yaml: &str, web: Option<WebConfig>) -> Self {
+        Self::start_full(work, yaml, web, Duration::from_millis(500)).await
+    }
+
+    /// Starts an exporter that takes `offset` off Prometheus' scrape
+    /// timeout (`--timeout-offset`): a test of the scrape budget leaves
+    /// the offset to spare for a loaded machine.
+    pub async fn start_with_offset(work: Workdir, yaml: &str, offset: Duration) -> Self {
+        Self::start_full(work, yaml, None, offset).await
+    }
+
+    async fn start_full(
+        work: Workdir,
+        yaml: &str,
+        web: Option<WebConfig>,
+        offset: Duration,
+    ) -> Self {
         appliance_exporter::install_crypto_provider();
         let config_path = work.write("config.yml", yaml);
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
         let settings = Settings {
             config_file: config_path.clone(),
-            timeout_offset: Duration::from_millis(500),
+            timeout_offset: offset,
             telemetry_path: "/metrics".into(),
         };
         let app = Arc::new(App::new(settings, config).unwrap());
@@ -289,13 +311,15 @@ pub struct Binary {
     pub child: Child,
     pub url: String,
     pub stderr: Arc<Mutex<String>>,
+    /// The thread copying standard error into `stderr`; done at its end.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Binary {
     /// Runs `appliance_exporter` with `args` plus a loopback listen address,
     /// and waits until it listens (as its log says).
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let (child, log, rx) = Self::spawn(args, "127.0.0.1:0", envs);
+        let (child, log, rx, reader) = Self::spawn(args, "127.0.0.1:0", envs);
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| {
@@ -308,6 +332,7 @@ impl Binary {
             child,
             url: format!("http://{addr}"),
             stderr: log,
+            reader: Some(reader),
         }
     }
 
@@ -318,7 +343,7 @@ impl Binary {
             .unwrap()
             .local_addr()
             .unwrap();
-        let (child, log, _) = Self::spawn(args, &addr.to_string(), envs);
+        let (child, log, _, reader) = Self::spawn(args, &addr.to_string(), envs);
         let until = std::time::Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(addr).is_err() {
             assert!(
@@ -332,6 +357,7 @@ impl Binary {
             child,
             url: format!("http://{addr}"),
             stderr: log,
+            reader: Some(reader),
         }
     }
 
@@ -339,7 +365,12 @@ impl Binary {
         args: &[&str],
         listen: &str,
         envs: &[(&str, &str)],
-    ) -> (Child, Arc<Mutex<String>>, std::sync::mpsc::Receiver<String>) {
+    ) -> (
+        Child,
+        Arc<Mutex<String>>,
+        std::sync::mpsc::Receiver<String>,
+        std::thread::JoinHandle<()>,
+    ) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_appliance_exporter"));
         cmd.args(args)
             .arg(format!("--web.listen-address={listen}"))
@@ -353,7 +384,7 @@ impl Binary {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 // logfmt `address=A` or JSON `"address":"A"`.
@@ -367,11 +398,38 @@ impl Binary {
                 s.push('\n');
             }
         });
-        (child, log, rx)
+        (child, log, rx, reader)
     }
 
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The log once a line of it contains every one of `needles` (polled
+    /// for at most 30 s: the child may write it after its answer).
+    pub fn log_with(&self, needles: &[&str]) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log();
+            if log.lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no line with {needles:?} in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the child and returns all it wrote to standard error.
+    pub fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.log()
     }
 }
 

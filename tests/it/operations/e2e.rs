@@ -1,9 +1,11 @@
 //! End-to-end: the demo exporter, and two replicas of it behind hashmod
 //! relabelling, scraped by a real Prometheus on loopback with the alerting
-//! rules loaded. Every dashboard query must return data, every rule must
-//! load and hold exactly the alerts its expression selects, the live output
-//! must be accepted in both exposition formats, and the replicas must
-//! scrape every `/probe` target exactly once between them.
+//! rules loaded. Every dashboard query must return data, the stored values
+//! must be the demo's (every appliance up, every collector succeeding, the
+//! simulated cluster's sessions), every rule must load and hold exactly the
+//! alerts its expression selects, the live output must be accepted in both
+//! exposition formats, and the replicas must scrape every `/probe` target
+//! exactly once between them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,15 +15,21 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
 use super::loopback::LoopbackServer;
-use super::{alert_rules, dashboards, label_values_metric, repo, string_map as labels, text};
+use super::snmp::selects_snmp;
+use super::snmp_stand_in;
+use super::{
+    PanelQuery, alert_rules, dashboards, label_values_metric, repo, string_map as labels, text,
+};
 use crate::common::{self, Binary, Workdir, tool};
+use appliance_exporter::simulator::{Running, unix_now};
 
 /// Scrape and rule evaluation interval (and scrape timeout) of the test
-/// Prometheus.
-const INTERVAL: &str = "1s";
+/// Prometheus: relaxed, so that a loaded machine answers every scrape in
+/// time.
+pub(super) const INTERVAL: &str = "5s";
 /// How long the stack may take to show what is asserted. Generous, since
 /// the machine may be busy; polling stops as soon as it holds.
-const BUDGET: Duration = Duration::from_secs(90);
+pub(super) const BUDGET: Duration = Duration::from_secs(90);
 /// Copies of each demo target in the replicas' configuration, so that
 /// hashmod has a fleet to split.
 const COPIES: usize = 3;
@@ -32,29 +40,51 @@ const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,appl
 /// What the dashboards' variables stand for when the queries run: the
 /// `target` variable's "All" value, and a rate window that holds several
 /// scrapes.
-const VARIABLES: &[(&str, &str)] = &[
+pub(super) const VARIABLES: &[(&str, &str)] = &[
     ("${target}", ".+"),
     ("$target", ".+"),
+    ("$job", ".+"),
+    ("$instance", ".+"),
     ("$__rate_interval", "1m"),
 ];
 
+/// A panel query as it runs: the dashboard's variables replaced by
+/// `VARIABLES`.
+pub(super) fn with_variables(q: &PanelQuery) -> String {
+    let mut expr = q.expr.clone();
+    for (variable, value) in VARIABLES {
+        expr = expr.replace(variable, value);
+    }
+    // `$1` in a label_replace is a regex group, not a variable.
+    let unknown = expr
+        .split('$')
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c == '{' || c.is_alphabetic() || c == '_'));
+    assert!(!unknown, "{q}: a variable the test does not know");
+    expr
+}
+
 /// A static target of the demo's generated configuration.
-struct DemoTarget {
-    name: String,
+pub(super) struct DemoTarget {
+    pub name: String,
     url: String,
     module: String,
+    /// The auth the target names instead of its module's.
+    auth: Option<String>,
+    /// The `kind` of its module: enterprise_recon, connect_secure, sectona.
+    pub kind: String,
 }
 
 /// A Prometheus server on a loopback port, with its data in a temporary
 /// folder; killed when dropped.
-struct Prometheus {
+pub(super) struct Prometheus {
     server: LoopbackServer,
     url: String,
 }
 
 impl Prometheus {
     /// Starts Prometheus on `config` and waits until it is ready.
-    async fn start(binary: &Path, dir: &Path, config: &Path) -> Self {
+    pub(super) async fn start(binary: &Path, dir: &Path, config: &Path) -> Self {
         let args = [
             format!("--config.file={}", config.display()),
             format!("--storage.tsdb.path={}", dir.join("data").display()),
@@ -65,7 +95,7 @@ impl Prometheus {
     }
 
     /// The `data` of an HTTP API answer.
-    async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, String> {
+    pub(super) async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, String> {
         let url = url::Url::parse_with_params(&format!("{}{path}", self.url), params).unwrap();
         let resp = common::client()
             .get(url)
@@ -81,7 +111,7 @@ impl Prometheus {
     }
 
     /// The series of an instant query, now.
-    async fn query(&self, promql: &str) -> Result<Vec<Value>, String> {
+    pub(super) async fn query(&self, promql: &str) -> Result<Vec<Value>, String> {
         let data = self.api("/api/v1/query", &[("query", promql)]).await?;
         Ok(data["result"].as_array().cloned().unwrap_or_default())
     }
@@ -94,14 +124,17 @@ impl Prometheus {
             .unwrap_or_default())
     }
 
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         self.server.log()
     }
 }
 
 /// Polls `check` until it holds, for at most `BUDGET`; panics with its
 /// last complaint.
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
+pub(super) async fn eventually<T>(
+    what: &str,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
     let deadline = Instant::now() + BUDGET;
     loop {
         match check().await {
@@ -109,6 +142,18 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Result<T, Str
             Err(e) if Instant::now() >= deadline => panic!("{what}, within {BUDGET:?}:\n{e}"),
             Err(_) => sleep(Duration::from_millis(500)).await,
         }
+    }
+}
+
+/// The value of a query that selects exactly one series.
+async fn scalar(p: &Prometheus, promql: &str) -> Result<f64, String> {
+    let r = p.query(promql).await?;
+    match r.as_slice() {
+        [one] => one["value"][1]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("{promql}: {one}")),
+        _ => Err(format!("{promql}: {} series", r.len())),
     }
 }
 
@@ -120,12 +165,22 @@ const PROBE_RELABEL: &str = "      - source_labels: [__address__]
         target_label: __param_target
       - source_labels: [module]
         target_label: __param_module
+      - source_labels: [auth]
+        regex: (.+)
+        target_label: __param_auth
       - source_labels: [__param_target]
         target_label: instance
 ";
 
-/// The test's Prometheus configuration: the three patterns of the README.
-fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[String]) -> String {
+/// The test's Prometheus configuration: the three patterns of the README,
+/// and an snmp_exporter stand-in at `snmp`.
+fn prometheus_config(
+    work: &Path,
+    demo: &str,
+    replicas: &[String],
+    fleet: &[String],
+    snmp: &str,
+) -> String {
     let mut y = format!(
         "global:\n  scrape_interval: {INTERVAL}\n  scrape_timeout: {INTERVAL}\n  \
          evaluation_interval: {INTERVAL}\nrule_files:\n  - {}/alerts/*.yml\nscrape_configs:\n",
@@ -135,6 +190,9 @@ fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[Stri
     y += &format!(
         "  - job_name: appliance_exporter\n    static_configs:\n      - targets: [\"{demo}\"]\n"
     );
+    // The licensed capacity of the Connect Secure targets, as snmp_exporter
+    // reports it in a job of its own.
+    y += &format!("  - job_name: snmp\n    static_configs:\n      - targets: [\"{snmp}\"]\n");
     // Multi-target: ad-hoc probes by URL and module, from file_sd.
     y += &format!(
         "  - job_name: appliance_exporter_probe\n    metrics_path: /probe\n    file_sd_configs:\n      \
@@ -160,11 +218,16 @@ fn prometheus_config(work: &Path, demo: &str, replicas: &[String], fleet: &[Stri
 
 /// The demo exporter, two replicas configured with the demo's targets
 /// (each in `COPIES` more copies), and Prometheus scraping them.
-struct Stack {
-    prometheus: Prometheus,
+pub(super) struct Stack {
+    pub prometheus: Prometheus,
     demo: Binary,
     replicas: Vec<Binary>,
-    demo_targets: Vec<DemoTarget>,
+    pub demo_targets: Vec<DemoTarget>,
+    /// The snmp_exporter stand-in.
+    _snmp: Running,
+    /// When the stack started, in seconds since the epoch: the demo's
+    /// licence expiry is set after it.
+    pub started: i64,
     /// The static target names of the replicas' configuration.
     fleet: Vec<String>,
     /// Configurations, secrets and Prometheus' data; removed last.
@@ -173,8 +236,9 @@ struct Stack {
 
 impl Stack {
     /// `None` when Prometheus is not installed (and not required).
-    async fn start() -> Option<Self> {
+    pub async fn start() -> Option<Self> {
         let prometheus = tool("prometheus")?;
+        let started = unix_now();
         let work = Workdir::new();
         let tmp = work.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
@@ -194,6 +258,8 @@ impl Stack {
                 name: text(t, "name").to_owned(),
                 url: text(t, "url").to_owned(),
                 module: text(t, "module").to_owned(),
+                auth: t["auth"].as_str().map(str::to_owned),
+                kind: text(&config["modules"][text(t, "module")], "kind").to_owned(),
             })
             .collect();
 
@@ -229,13 +295,16 @@ impl Stack {
 
         let sd = work.path().join("sd");
         std::fs::create_dir(&sd).unwrap();
-        let mut by_module: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut by_module: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
         for t in &demo_targets {
-            by_module.entry(&t.module).or_default().push(&t.url);
+            let auth = t.auth.as_deref().unwrap_or("");
+            by_module.entry((&t.module, auth)).or_default().push(&t.url);
         }
         let groups: Vec<Value> = by_module
             .into_iter()
-            .map(|(module, urls)| json!({"targets": urls, "labels": {"module": module}}))
+            .map(|((module, auth), urls)| {
+                json!({"targets": urls, "labels": {"module": module, "auth": auth}})
+            })
             .collect();
         std::fs::write(sd.join("demo.json"), Value::Array(groups).to_string()).unwrap();
 
@@ -243,11 +312,18 @@ impl Stack {
             .iter()
             .map(|r| host_port(&r.url).to_owned())
             .collect();
+        let gateways: Vec<String> = demo_targets
+            .iter()
+            .filter(|t| t.kind == "connect_secure")
+            .map(|t| t.name.clone())
+            .collect();
+        let snmp = snmp_stand_in::start(&gateways).await;
         let config = prometheus_config(
             work.path(),
             host_port(&demo.url),
             &replica_addresses,
             &fleet,
+            &snmp.addr.to_string(),
         );
         let config_path = work.write("prometheus.yml", &config);
         let prometheus = Prometheus::start(&prometheus, work.path(), &config_path).await;
@@ -256,17 +332,27 @@ impl Stack {
             demo,
             replicas,
             demo_targets,
+            _snmp: snmp,
+            started,
             fleet,
             _work: work,
         })
     }
 
     /// Waits until Prometheus has scraped every target of every job
-    /// successfully; returns the active targets.
+    /// successfully (each at some poll, not necessarily all at the same
+    /// one); returns the active targets.
     async fn scraped(&self) -> Vec<Value> {
         let expected = 1 + self.demo_targets.len() + self.fleet.len();
+        let mut seen_up = BTreeSet::new();
         eventually("every target scraped and up", async || {
             let targets = self.prometheus.active_targets().await?;
+            let id = |t: &Value| format!("{} {}", t["labels"]["job"], t["scrapeUrl"]);
+            for t in &targets {
+                if t["health"] == "up" && text(t, "lastError").is_empty() {
+                    seen_up.insert(id(t));
+                }
+            }
             // At least: the hashmod test tells which target is scraped twice.
             if targets.len() < expected {
                 return Err(format!(
@@ -276,7 +362,7 @@ impl Stack {
             }
             let bad: Vec<String> = targets
                 .iter()
-                .filter(|t| t["health"] != "up" || !text(t, "lastError").is_empty())
+                .filter(|t| !seen_up.contains(&id(t)))
                 .map(|t| {
                     format!(
                         "{} {}: {} {}",
@@ -295,7 +381,7 @@ impl Stack {
 
     /// Waits until every job has a few scrapes stored, so that rates have
     /// data.
-    async fn a_few_scrapes_in(&self) {
+    pub async fn a_few_scrapes_in(&self) {
         self.scraped().await;
         eventually("three scrapes of every target", async || {
             let r = self
@@ -328,17 +414,19 @@ async fn every_dashboard_query_returns_data_from_the_demo() {
     let mut queries = Vec::new();
     for d in dashboards() {
         let variable = d.target_variable_query();
-        let metric = label_values_metric(&variable).unwrap().to_owned();
+        let mut metric = label_values_metric(&variable).unwrap().to_owned();
+        for (variable, value) in VARIABLES {
+            metric = metric.replace(variable, value);
+        }
         variables.push((d.file.clone(), metric));
         for q in d.queries() {
-            let mut expr = q.expr.clone();
-            for (variable, value) in VARIABLES {
-                expr = expr.replace(variable, value);
+            // The SNMP panels read snmp_exporter, which the demo has not:
+            // `snmp::every_dashboard_query_returns_data_with_snmp_exporter`
+            // runs them.
+            if selects_snmp(&q.expr) {
+                continue;
             }
-            assert!(
-                !expr.contains('$'),
-                "{q}: a variable the test does not know"
-            );
+            let expr = with_variables(&q);
             queries.push((q, expr));
         }
     }
@@ -376,18 +464,82 @@ async fn every_dashboard_query_returns_data_from_the_demo() {
         },
     )
     .await;
+
+    // And the data is the demo's: every appliance up and every collector
+    // succeeding, in every job, and the cluster's sessions as simulated.
+    use appliance_exporter::simulator::connect_secure::{
+        DEMO_CLUSTER_SESSIONS, DEMO_CLUSTER_USERS,
+    };
+    let demo = r#"job="appliance_exporter""#;
+    // As many collectors as the demo exposes (the server tests name them).
+    let exposed = common::get(&format!("{}/metrics", stack.demo.url), &[]).await;
+    let collectors = common::series(&exposed.body, "appliance_exporter_collector_success{").len();
+    let cluster = r#"job="appliance_exporter",target="vpn-cluster""#;
+    let expected = [
+        ("min(er2_up)".to_owned(), 1.0),
+        ("min(ics_up)".to_owned(), 1.0),
+        ("min(sectona_up)".to_owned(), 1.0),
+        ("min(appliance_exporter_collector_success)".to_owned(), 1.0),
+        (
+            format!("count({{__name__=~\"er2_up|ics_up|sectona_up\",{demo}}})"),
+            stack.demo_targets.len() as f64,
+        ),
+        (
+            format!("count(appliance_exporter_collector_success{{{demo}}})"),
+            collectors as f64,
+        ),
+        (
+            format!("ics_active_sessions{{{cluster}}}"),
+            DEMO_CLUSTER_SESSIONS as f64,
+        ),
+        (
+            format!("sum(ics_active_sessions_listed{{{cluster}}})"),
+            DEMO_CLUSTER_SESSIONS as f64,
+        ),
+        (
+            format!("ics_active_users{{{cluster}}}"),
+            DEMO_CLUSTER_USERS as f64,
+        ),
+    ];
+    eventually("the demo's values stored", async || {
+        let mut wrong = Vec::new();
+        for (promql, want) in &expected {
+            match scalar(p, promql).await {
+                Ok(v) if v == *want => {}
+                Ok(v) => wrong.push(format!("{promql} = {v}, expected {want}")),
+                Err(e) => wrong.push(e),
+            }
+        }
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        let failing =
+            r#"{__name__=~"er2_up|ics_up|sectona_up|appliance_exporter_collector_success"} == 0"#;
+        let failing: Vec<String> = p
+            .query(failing)
+            .await?
+            .iter()
+            .map(|s| s["metric"].to_string())
+            .collect();
+        Err(format!(
+            "{}\nfailing: {}",
+            wrong.join("\n"),
+            failing.join("\n")
+        ))
+    })
+    .await;
 }
 
 /// A rule as Prometheus reports it.
-struct LoadedRule {
+pub(super) struct LoadedRule {
     group: String,
-    name: String,
-    query: String,
+    pub(super) name: String,
+    pub(super) query: String,
     labels: BTreeMap<String, String>,
     alerts: BTreeSet<BTreeMap<String, String>>,
 }
 
-async fn loaded_rules(p: &Prometheus) -> Result<Vec<LoadedRule>, String> {
+pub(super) async fn loaded_rules(p: &Prometheus) -> Result<Vec<LoadedRule>, String> {
     let data = p.api("/api/v1/rules", &[("type", "alert")]).await?;
     let mut rules = Vec::new();
     let mut unhealthy = Vec::new();
@@ -524,11 +676,9 @@ async fn the_live_output_passes_promtool_and_prometheus_ingests_openmetrics_clea
     let p = &stack.prometheus;
     // ... and stored every sample of each probe.
     for t in &stack.demo_targets {
-        let probe = url::Url::parse_with_params(
-            &format!("{demo}/probe"),
-            &[("target", t.url.as_str()), ("module", t.module.as_str())],
-        )
-        .unwrap();
+        let mut params = vec![("target", t.url.as_str()), ("module", t.module.as_str())];
+        params.extend(t.auth.as_deref().map(|a| ("auth", a)));
+        let probe = url::Url::parse_with_params(&format!("{demo}/probe"), &params).unwrap();
         let selector = format!(
             "scrape_samples_scraped{{job=\"appliance_exporter_probe\",instance=\"{}\"}}",
             t.url

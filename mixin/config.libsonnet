@@ -1,0 +1,70 @@
+// The one configuration object of the mixin. Override any field with
+//   (import 'mixin.libsonnet') + { _config+:: { field: value } }
+// and regenerate (see README, "Monitoring mixin").
+{
+  _config+:: {
+    // Selects the scrape jobs of appliance_exporter (its /metrics and
+    // /probe scrapes): ApplianceExporterDown, ApplianceExporterAbsent and
+    // the dashboards' `job` variable use it.
+    exporterSelector: 'job=~"appliance_exporter.*"',
+
+    // Where the README is published; each alert's runbook_url is this
+    // followed by `#` and the alert's anchor. Must be absolute.
+    runbookURLBase: 'https://appliance-exporter.example/README.md',
+
+    // Dashboards.
+    dashboardTags: ['appliance_exporter'],
+    dashboardRefresh: '1m',
+    dashboardTimeFrom: 'now-24h',
+    dashboardTimezone: '',
+
+    // Availability: an appliance, the exporter's scrape or a collector
+    // counts as failing when it succeeded in less than this share of the
+    // samples of `availabilityWindow` (a flapping one fails too).
+    availabilityRatio: 0.75,
+    availabilityWindow: '10m',
+    collectorWindow: '15m',
+    // A target or job that reported within this window and no longer does.
+    disappearedWindow: '1h',
+
+    // Connect Secure.
+    cpuWarning: 0.8,
+    cpuWarningFor: '15m',
+    cpuCritical: 0.9,
+    cpuCriticalFor: '10m',
+    diskWarning: 0.8,
+    diskWarningFor: '30m',
+    diskCritical: 0.9,
+    diskCriticalFor: '15m',
+    // Smooths CPU, disk and swap: one dip does not reset `for:`.
+    utilisationWindow: '10m',
+    swapWarning: 0.5,
+    swapWarningFor: '15m',
+    // Disk filling up: predicted full within `diskFillHorizon` from the
+    // trend of `diskFillWindow`, and already above `diskFillMinimum`.
+    diskFillWindow: '6h',
+    diskFillHorizonSeconds: 24 * 3600,
+    diskFillMinimum: 0.5,
+    capacityWarning: 0.9,
+    // The licence feature whose leases are a gateway's concurrent-user
+    // capacity when SNMP does not report it.
+    concurrentUsersFeature: 'Concurrent Users',
+
+    // Enterprise Recon licence expiry, days left.
+    er2ExpiryWarningDays: 30,
+    er2ExpiryCriticalDays: 3,
+    er2PoolWarning: 0.9,
+
+    // The exporter.
+    upstreamErrorRatio: 0.1,
+    upstreamErrorWindow: '15m',
+    // Used when Prometheus does not expose scrape_timeout_seconds (it does
+    // with --enable-feature=extra-scrape-metrics).
+    scrapeTimeoutSeconds: 10,
+    scrapeDurationRatio: 0.8,
+    fdsRatio: 0.8,
+    // Cached appliance data (modules with min_interval) older than this is
+    // stale: raise it above your largest min_interval.
+    cachedResultMaxAgeSeconds: 2 * 3600,
+  },
+}

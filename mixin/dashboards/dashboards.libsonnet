@@ -1,0 +1,9 @@
+// Every dashboard. Each file adds its rows under `dashboardRows` and its
+// dashboard under `grafanaDashboards` (the key is the file name in
+// `dashboards/`).
+(import 'exporter.libsonnet') +
+(import 'enterprise_recon.libsonnet') +
+(import 'connect_secure.libsonnet') +
+(import 'connect_secure_snmp.libsonnet') +
+(import 'sectona.libsonnet') +
+(import 'fleet.libsonnet')
