@@ -29,6 +29,8 @@ pub struct Budget {
     requests: Arc<Semaphore>,
     /// Requests one target may have in flight.
     per_target: usize,
+    /// The sizes of the two process-wide queues, to tell what is in use.
+    sizes: (usize, usize),
 }
 
 impl Budget {
@@ -38,6 +40,10 @@ impl Budget {
             targets: Arc::new(Semaphore::new(limits.max_targets_in_flight as usize)),
             requests: Arc::new(Semaphore::new(limits.max_in_flight as usize)),
             per_target: limits.max_requests_per_target as usize,
+            sizes: (
+                limits.max_targets_in_flight as usize,
+                limits.max_in_flight as usize,
+            ),
         }
     }
 
@@ -53,13 +59,17 @@ impl Budget {
     }
 
     /// Targets being collected now.
-    pub fn targets_in_flight(&self, limits: &Limits) -> usize {
-        (limits.max_targets_in_flight as usize).saturating_sub(self.targets.available_permits())
+    pub fn targets_in_flight(&self) -> usize {
+        self.sizes
+            .0
+            .saturating_sub(self.targets.available_permits())
     }
 
     /// Requests in flight now.
-    pub fn requests_in_flight(&self, limits: &Limits) -> usize {
-        (limits.max_in_flight as usize).saturating_sub(self.requests.available_permits())
+    pub fn requests_in_flight(&self) -> usize {
+        self.sizes
+            .1
+            .saturating_sub(self.requests.available_permits())
     }
 }
 
@@ -119,7 +129,7 @@ mod tests {
         let l = limits(1, 2, 10);
         let budget = Budget::new(&l);
         let first = budget.admit().await;
-        assert_eq!(budget.targets_in_flight(&l), 1);
+        assert_eq!(budget.targets_in_flight(), 1);
         assert!(blocks(budget.admit()).await);
         drop(first);
         let _second = budget.admit().await;
@@ -135,7 +145,7 @@ mod tests {
         // a is at its cap; b still gets the process' last place.
         assert!(blocks(a.request()).await);
         let _b1 = b.request().await;
-        assert_eq!(budget.requests_in_flight(&l), 3);
+        assert_eq!(budget.requests_in_flight(), 3);
         assert!(blocks(b.request()).await);
         drop(a1);
         let _b2 = b.request().await;
