@@ -1,5 +1,6 @@
-//! The running exporter's state: the configuration in force with its HTTP
-//! clients, the self-metrics, state shared across scrapes, the collections
+//! The running exporter's state: the configuration in force with the
+//! connectors of its modules and its budget of upstream work, the
+//! self-metrics, state shared across scrapes, the collections
 //! in flight, and the last result of each static target. Reloading swaps
 //! the configuration atomically; a bad file keeps the old one.
 //!
@@ -24,6 +25,7 @@ use crate::config::{self, Config};
 use crate::exposition::{Block, Desc, Samples};
 use crate::scrape::{self, ScrapeTarget, TargetReport};
 use crate::telemetry::SelfMetrics;
+use crate::upstream::{Budget, Connector};
 
 static CACHED_AGE: Desc = Desc::gauge(
     "appliance_exporter_cached_result_age_seconds",
@@ -46,25 +48,55 @@ pub struct Settings {
     pub demo: bool,
 }
 
-/// A configuration with the HTTP client of each module.
+/// A configuration with the connector of each module and the budget of
+/// upstream work its limits set.
 #[derive(Debug)]
 pub struct Loaded {
     /// The configuration.
     pub config: Config,
-    /// HTTP client per module name.
-    clients: BTreeMap<String, reqwest::Client>,
+    /// Connector (TLS prepared) per module name.
+    connectors: BTreeMap<String, Arc<Connector>>,
+    /// The budget every collection of this configuration shares. A reload
+    /// brings a new one; collections still running finish under the old.
+    pub budget: Budget,
 }
 
 impl Loaded {
-    /// Builds the clients of every module.
+    /// Prepares the connector of every module and the budget.
     pub fn new(config: Config) -> Result<Self, String> {
-        let mut clients = BTreeMap::new();
+        let mut connectors = BTreeMap::new();
         for (name, module) in &config.modules {
-            let client = crate::upstream::build_client(module)
+            let connector = Connector::new(module, &config.limits)
                 .map_err(|e| format!("{}: modules.{name}.tls: {e}", config.source.display()))?;
-            clients.insert(name.clone(), client);
+            connectors.insert(name.clone(), Arc::new(connector));
         }
-        Ok(Self { config, clients })
+        let budget = Budget::new(&config.limits);
+        Ok(Self {
+            config,
+            connectors,
+            budget,
+        })
+    }
+
+    /// What a scrape of a target of `module` needs from the configuration.
+    fn scrape_target(
+        &self,
+        label: String,
+        url: url::Url,
+        module: &Arc<crate::config::Module>,
+        auth: Arc<crate::config::Auth>,
+        adhoc: bool,
+    ) -> Option<ScrapeTarget> {
+        Some(ScrapeTarget {
+            label,
+            url,
+            module: module.clone(),
+            auth,
+            adhoc,
+            connector: self.connectors.get(&module.name)?.clone(),
+            budget: self.budget.clone(),
+            limits: self.config.limits.clone(),
+        })
     }
 
     fn announce(&self, demo: bool) {
@@ -236,14 +268,8 @@ impl App {
         let target = loaded.config.target(name)?;
         let module = loaded.config.modules.get(&target.module)?;
         let auth_name = target.auth.as_deref().unwrap_or(&module.auth);
-        Some(ScrapeTarget {
-            label: target.name.clone(),
-            url: target.url.clone(),
-            module: module.clone(),
-            auth: loaded.config.auths.get(auth_name)?.clone(),
-            client: loaded.clients.get(&target.module)?.clone(),
-            adhoc: false,
-        })
+        let auth = loaded.config.auths.get(auth_name)?.clone();
+        loaded.scrape_target(target.name.clone(), target.url.clone(), module, auth, false)
     }
 
     /// An ad-hoc target from `/probe?target=URL&module=M[&auth=A]`, if the
@@ -290,18 +316,9 @@ impl App {
         config::auth_fits(module.kind, &auth.credentials).map_err(|why| {
             ProbeError::AuthMismatch(auth_name.to_owned(), module_name.to_owned(), why)
         })?;
-        let client = loaded
-            .clients
-            .get(module_name)
-            .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))?;
-        Ok(ScrapeTarget {
-            label: url.to_owned(),
-            url: parsed,
-            module: module.clone(),
-            auth: auth.clone(),
-            client: client.clone(),
-            adhoc: true,
-        })
+        loaded
+            .scrape_target(url.to_owned(), parsed, module, auth.clone(), true)
+            .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))
     }
 
     /// Scrapes one target within the budget the scrape header allows,
@@ -322,7 +339,7 @@ impl App {
         let (report, age) = match self.collections.recent(&key) {
             Some(recent) => recent,
             None => {
-                let own_deadline = Instant::now() + budget;
+                let own_deadline = crate::budget::deadline(Instant::now(), budget);
                 let (deadline, collection) = self.join_or_start(key, target, own_deadline);
                 // The collection ends by its own deadline. A scraper with a
                 // shorter budget leaves in time; the collection goes on for
@@ -529,7 +546,10 @@ impl Collections {
             let now = Instant::now();
             let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
             recent.retain(|_, (_, until)| *until > now);
-            recent.insert(key.clone(), (report.clone(), now + interval));
+            recent.insert(
+                key.clone(),
+                (report.clone(), crate::budget::later(now, interval)),
+            );
         }
         self.in_flight
             .lock()

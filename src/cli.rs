@@ -96,7 +96,16 @@ pub struct Flags {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("invalid duration \"{text}\": {e}"))
+    let d =
+        humantime::parse_duration(text).map_err(|e| format!("invalid duration \"{text}\": {e}"))?;
+    // Subtracted from a scrape timeout, which is never this long.
+    if d > crate::config::MAX_TIMEOUT {
+        return Err(format!(
+            "{text} is too long: at most {}",
+            humantime::format_duration(crate::config::MAX_TIMEOUT)
+        ));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub modules: BTreeMap<String, At<RawModule>>,
     #[serde(default)]
     pub targets: Vec<At<RawTarget>>,
+    pub limits: Option<super::limits::RawLimits>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,6 +45,7 @@ pub(super) fn validate(file: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         base_dir,
         warnings: Vec::new(),
     };
+    let limits = Arc::new(super::limits::check(file, raw.limits.as_ref())?);
     let mut auths = BTreeMap::new();
     for (name, raw_auth) in &raw.auths {
         let auth = check_auth(&mut ck, name, raw_auth)?;
@@ -84,6 +85,7 @@ pub(super) fn validate(file: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         auths,
         modules,
         targets,
+        limits,
         warnings: ck.warnings,
     })
 }
@@ -274,10 +276,12 @@ fn list_or_none(names: &[&str]) -> String {
     }
 }
 
+/// A positive duration of at most `max`.
 fn parse_duration(
     ck: &Checker<'_>,
     field: &str,
     value: &At<String>,
+    max: Duration,
 ) -> Result<Duration, ConfigError> {
     let d = humantime::parse_duration(value.value.trim()).map_err(|e| {
         ck.err(
@@ -292,7 +296,7 @@ fn parse_duration(
     if d.is_zero() {
         return Err(ck.err(&value.referenced, field, "must be greater than 0"));
     }
-    Ok(d)
+    super::limits::at_most(d, max).map_err(|why| ck.err(&value.referenced, field, why))
 }
 
 /// Parses a SHA-256 fingerprint as admin pages and `openssl x509
@@ -381,13 +385,20 @@ fn check_module(
         }
     };
     let timeout = match &m.timeout {
-        Some(t) => parse_duration(ck, &format!("{field}.timeout"), t)?,
+        Some(t) => parse_duration(ck, &format!("{field}.timeout"), t, super::MAX_TIMEOUT)?,
         None => DEFAULT_TIMEOUT,
     };
     let min_interval = m
         .min_interval
         .as_ref()
-        .map(|t| parse_duration(ck, &format!("{field}.min_interval"), t))
+        .map(|t| {
+            parse_duration(
+                ck,
+                &format!("{field}.min_interval"),
+                t,
+                super::MAX_MIN_INTERVAL,
+            )
+        })
         .transpose()?;
     let max_response_bytes = match &m.max_response_size {
         Some(s) => parse_size(&s.value).ok_or_else(|| {

@@ -3,7 +3,9 @@
 //! a cap on the response body, and a record of every request.
 
 mod error;
+pub mod limit;
 mod metrics;
+pub mod pool;
 pub mod redirect;
 pub mod tls;
 pub mod verify;
@@ -16,20 +18,24 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
 pub use error::UpstreamError;
+pub use limit::{Budget, TargetPlace};
 pub use metrics::UpstreamMetrics;
+pub use pool::Connector;
 
-use crate::config::{Module, Secret};
+use crate::config::Secret;
 
-/// Builds the HTTP client of one module; clients are kept across scrapes so
-/// connections to the appliances are reused.
-pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
-    let tls = tls::client_config(&module.tls)?;
+/// Builds an HTTP client on a module's TLS configuration, keeping at most
+/// `max_idle_per_host` idle connections (see [`pool`] for its lifetime).
+pub fn build_client(
+    tls: rustls::ClientConfig,
+    max_idle_per_host: usize,
+) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(concat!("appliance_exporter/", env!("CARGO_PKG_VERSION")))
         .gzip(true)
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
         .redirect(redirect::policy())
         .build()
@@ -163,6 +169,9 @@ pub struct Upstream {
     max_body: u64,
     metrics: Option<UpstreamMetrics>,
     answered: AtomicBool,
+    /// The target's place in the process' budget; every request waits for
+    /// a request place under it.
+    place: TargetPlace,
 }
 
 impl Upstream {
@@ -175,6 +184,7 @@ impl Upstream {
         deadline: Instant,
         max_body: u64,
         metrics: Option<UpstreamMetrics>,
+        place: TargetPlace,
     ) -> Self {
         Self {
             client,
@@ -184,6 +194,7 @@ impl Upstream {
             max_body,
             metrics,
             answered: AtomicBool::new(false),
+            place,
         }
     }
 
@@ -213,12 +224,19 @@ impl Upstream {
     }
 
     /// Sends `req` and reads the whole body (up to the cap), whatever the
-    /// status. Fails on transport errors, timeouts and oversized bodies.
+    /// status, once the budget gives it a place. Fails on transport errors,
+    /// timeouts (waiting for a place counts) and oversized bodies.
     pub async fn send(&self, req: Request<'_>) -> Result<Reply, UpstreamError> {
-        let started = Instant::now();
+        let queued = Instant::now();
         let endpoint = req.endpoint;
-        let result = tokio::time::timeout_at(self.deadline, self.exchange(req)).await;
-        let result = result.unwrap_or(Err(UpstreamError::Timeout { endpoint }));
+        let placed = async {
+            let _place = self.place.request().await;
+            let started = Instant::now();
+            (started, self.exchange(req).await)
+        };
+        let (started, result) = tokio::time::timeout_at(self.deadline, placed)
+            .await
+            .unwrap_or((queued, Err(UpstreamError::Timeout { endpoint })));
         if let Some(m) = &self.metrics {
             let code = match &result {
                 Ok(reply) => reply.status.as_str().to_owned(),

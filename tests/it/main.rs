@@ -10,6 +10,8 @@ mod credentials;
 mod enterprise_recon;
 mod faults;
 mod faults_connect_secure;
+mod fleet;
+mod hostile;
 mod lifecycle;
 mod operations;
 mod reload;
