@@ -15,7 +15,8 @@ use tracing::{debug, warn};
 use crate::collectors::{self, CollectError, Context, Shared};
 use crate::config::{Auth, Limits, Module};
 use crate::exposition::{Block, Desc, Samples};
-use crate::upstream::{Budget, Connector, Upstream, UpstreamError, UpstreamMetrics};
+use crate::upstream::presented;
+use crate::upstream::{Budget, Connection, Connector, Upstream, UpstreamError, UpstreamMetrics};
 
 static COLLECTOR_SUCCESS: Desc = Desc::gauge(
     "appliance_exporter_collector_success",
@@ -96,8 +97,11 @@ pub async fn scrape_target(
         return out_of_time(target, budget);
     };
     // A client of its own: its connections close when the collection ends.
-    let client = match target.connector.client() {
-        Ok(client) => client,
+    let Connection {
+        client,
+        certificates,
+    } = match target.connector.client() {
+        Ok(connection) => connection,
         Err(e) => return cannot_connect(target, budget, &e.to_string()),
     };
     let upstream = Upstream::new(
@@ -130,7 +134,8 @@ pub async fn scrape_target(
         .into_iter()
         .map(|(name, result, duration)| (name, result.ok(), duration))
         .collect();
-    let report = assemble(target, budget, runs, upstream.answered(), true);
+    let presented = presented::encode(&certificates.certificates());
+    let report = assemble(target, budget, runs, presented, upstream.answered(), true);
     debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
         duration: started.elapsed(),
@@ -149,7 +154,7 @@ pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
         .iter()
         .map(|&name| (name, None, budget))
         .collect();
-    assemble(target, budget, runs, false, false)
+    assemble(target, budget, runs, Samples::new(), false, false)
 }
 
 /// The report of a collection whose HTTP client could not be built.
@@ -166,7 +171,7 @@ fn cannot_connect(target: &ScrapeTarget, budget: Duration, reason: &str) -> Targ
             (name, Some(Err(err)), Duration::ZERO)
         })
         .collect();
-    assemble(target, budget, runs, false, true)
+    assemble(target, budget, runs, Samples::new(), false, true)
 }
 
 /// How each collector ended (`None`: still running at the deadline).
@@ -176,12 +181,14 @@ type Runs = Vec<(
     Duration,
 )>;
 
-/// Turns the collectors' outcomes into the target's report, logging each
-/// failure when `log` is set.
+/// Turns the collectors' outcomes and the certificates the appliance
+/// presented into the target's report, logging each failure when `log` is
+/// set.
 fn assemble(
     target: &ScrapeTarget,
     budget: Duration,
     runs: Runs,
+    presented: Samples,
     answered: bool,
     log: bool,
 ) -> TargetReport {
@@ -237,6 +244,7 @@ fn assemble(
     let mut block = Samples::new();
     block.push_plain(target.module.kind.up_desc(), up);
     block.append(per_collector);
+    block.append(presented);
     block.append(samples);
     block.warnings.clear();
     TargetReport {

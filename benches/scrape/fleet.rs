@@ -106,7 +106,9 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
     let limits: &Limits = &config.limits;
     let parallelism = limits.max_in_flight as usize;
     let module = config.modules.get("fleet").ok_or("no module")?;
-    let floor_client = appliance_exporter::upstream::Connector::new(module, limits)?.client()?;
+    let floor_client = appliance_exporter::upstream::Connector::new(module, limits)?
+        .client()?
+        .client;
     let exporter = Exporter::start_with(&config_path, Some(NOFILE), &flags)?;
     let nofile = max_open_files(exporter.pid())?;
 

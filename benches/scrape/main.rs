@@ -186,8 +186,9 @@ async fn listing(
     let config = Config::load(&config_path)?;
     let module = config.modules.get("sessions").ok_or("no module")?;
     let concurrency = module.active_users.concurrency as usize;
-    let floor_client =
-        appliance_exporter::upstream::Connector::new(module, &config.limits)?.client()?;
+    let floor_client = appliance_exporter::upstream::Connector::new(module, &config.limits)?
+        .client()?
+        .client;
     let exporter = Exporter::start(&config_path)?;
     let mut baseline = match python {
         Ok(python) => Ok(baseline::Baseline::start(python, &url(MAIN))?),

@@ -6,6 +6,7 @@ mod error;
 pub mod limit;
 mod metrics;
 pub mod pool;
+pub mod presented;
 pub mod redirect;
 pub mod tls;
 pub mod verify;
@@ -20,7 +21,7 @@ use tokio::time::Instant;
 pub use error::UpstreamError;
 pub use limit::{Budget, TargetPlace};
 pub use metrics::UpstreamMetrics;
-pub use pool::Connector;
+pub use pool::{Connection, Connector};
 
 use crate::config::Secret;
 

@@ -8,7 +8,18 @@
 //! the collection ends. Connections are still reused across the requests of
 //! one collection (the pages of a session listing, the collectors of a
 //! target), where the reuse matters.
+//!
+//! A collection's client also records the certificate the appliance
+//! presents ([`super::presented`]), and resumes no TLS session of an
+//! earlier collection: a resumed handshake shows no certificate, and one
+//! renewed on the appliance in the meantime would go unseen.
 
+use std::sync::Arc;
+
+use rustls::client::Resumption;
+use rustls::client::danger::ServerCertVerifier;
+
+use super::presented::{Recorder, Recording};
 use super::tls::{self, TlsError};
 use crate::config::{Limits, Module};
 
@@ -17,22 +28,49 @@ use crate::config::{Limits, Module};
 pub struct Connector {
     /// The module's TLS configuration, built (and its CA file read) once.
     tls: rustls::ClientConfig,
+    /// The module's certificate verifier, wrapped per collection.
+    verifier: Arc<dyn ServerCertVerifier>,
     /// Idle connections a collection keeps per host: its request cap, so
     /// every connection it opened can be reused.
     max_idle: usize,
 }
 
+/// A collection's client and the record of the certificates it was shown.
+#[derive(Debug)]
+pub struct Connection {
+    /// The HTTP client, for this collection only.
+    pub client: reqwest::Client,
+    /// The certificates its handshakes presented.
+    pub certificates: Recorder,
+}
+
 impl Connector {
     /// Prepares the connections of `module` under `limits`.
     pub fn new(module: &Module, limits: &Limits) -> Result<Self, TlsError> {
+        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(tls::verifier(&module.tls)?);
         Ok(Self {
-            tls: tls::client_config(&module.tls)?,
+            tls: tls::config_with(verifier.clone())?,
+            verifier,
             max_idle: limits.max_requests_per_target as usize,
         })
     }
 
-    /// A client with an empty pool, for one collection.
-    pub fn client(&self) -> Result<reqwest::Client, TlsError> {
-        super::build_client(self.tls.clone(), self.max_idle)
+    /// A client with an empty pool, no session to resume and an empty
+    /// record of certificates, for one collection.
+    pub fn client(&self) -> Result<Connection, TlsError> {
+        let certificates = Recorder::new();
+        let mut tls = self.tls.clone();
+        tls.dangerous()
+            .set_certificate_verifier(Arc::new(Recording::new(
+                self.verifier.clone(),
+                certificates.clone(),
+            )));
+        // Sessions are resumed within the collection only, which talks to
+        // one host (the cache is kept per server name).
+        tls.resumption = Resumption::in_memory_sessions(1);
+        Ok(Connection {
+            client: super::build_client(tls, self.max_idle)?,
+            certificates,
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
@@ -34,19 +35,27 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
-/// Builds the rustls client configuration for one module.
-pub fn client_config(tls: &Tls) -> Result<ClientConfig, TlsError> {
-    let builder =
-        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
-    let verifier = if tls.insecure_skip_verify {
-        ApplianceVerifier::accept_any()
+/// The verifier of one module's `tls` settings.
+pub fn verifier(tls: &Tls) -> Result<ApplianceVerifier, TlsError> {
+    if tls.insecure_skip_verify {
+        Ok(ApplianceVerifier::accept_any())
     } else {
         let (roots, listed) = roots(tls)?;
-        ApplianceVerifier::new(roots, listed, tls.pinned_sha256.clone())?
-    };
+        Ok(ApplianceVerifier::new(
+            roots,
+            listed,
+            tls.pinned_sha256.clone(),
+        )?)
+    }
+}
+
+/// The rustls client configuration around `verifier`.
+pub fn config_with(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, TlsError> {
+    let builder =
+        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let mut config = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)

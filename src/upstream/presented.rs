@@ -1,0 +1,332 @@
+//! The certificate each appliance presented in a collection, for its
+//! expiry. The verifier of rustls sees a server name, not a target, so each
+//! collection's client gets a [`Recorder`] of its own, wrapped around the
+//! module's verifier ([`Recording`]): every certificate the target's
+//! handshakes present is kept before the verifier decides, so a certificate
+//! is seen with `insecure_skip_verify` and also when it is refused (an
+//! expired certificate fails every request, and its dates then say why).
+//! Only the leaf is kept: it is the one that expires on the appliance.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+use super::verify::{fingerprint, sha256};
+use crate::exposition::{Desc, Samples};
+
+/// Distinct certificates kept per collection: a collection talks to one
+/// host, and a few are enough to show the members behind a load balancer
+/// disagree; more would let an appliance grow the exposition at will.
+pub const MAX_CERTIFICATES: usize = 4;
+
+static NOT_AFTER: Desc = Desc::gauge(
+    "appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds",
+    "When the TLS certificate the appliance presented in this collection expires (its notAfter), whether or not it was verified",
+);
+static NOT_BEFORE: Desc = Desc::gauge(
+    "appliance_exporter_upstream_tls_certificate_not_before_timestamp_seconds",
+    "When the TLS certificate the appliance presented in this collection became valid (its notBefore), whether or not it was verified",
+);
+
+/// What is shown of one presented leaf certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    /// The subject's common name (the whole subject without one).
+    pub subject: String,
+    /// The issuer's common name (the whole issuer without one).
+    pub issuer: String,
+    /// notBefore, seconds since the epoch.
+    pub not_before: i64,
+    /// notAfter, seconds since the epoch.
+    pub not_after: i64,
+    /// SHA-256 of the DER, `AB:CD:…` as `tls.pinned_sha256` accepts it.
+    pub sha256: String,
+}
+
+impl Presented {
+    /// Reads a DER certificate; `None` when it does not parse (the
+    /// handshake then fails with rustls' own words).
+    pub fn read(der: &CertificateDer<'_>) -> Option<Self> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+        Some(Self {
+            subject: common_name(cert.subject()),
+            issuer: common_name(cert.issuer()),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            sha256: fingerprint(&sha256(der)),
+        })
+    }
+}
+
+fn common_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    name.iter_common_name()
+        .find_map(|cn| cn.as_str().ok())
+        .map_or_else(|| name.to_string(), str::to_owned)
+}
+
+/// The series of the certificates of one collection, in the order seen.
+pub fn encode(certificates: &[Presented]) -> Samples {
+    let mut samples = Samples::new();
+    for c in certificates {
+        let labels = [
+            ("subject", c.subject.as_str()),
+            ("issuer", c.issuer.as_str()),
+            ("sha256", c.sha256.as_str()),
+        ];
+        samples.push(&NOT_AFTER, &labels, c.not_after);
+        samples.push(&NOT_BEFORE, &labels, c.not_before);
+    }
+    samples
+}
+
+/// The distinct certificates one collection's handshakes presented.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    seen: Arc<Mutex<Vec<Presented>>>,
+}
+
+impl Recorder {
+    /// An empty record.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps `der` unless it was seen already or the record is full.
+    pub fn record(&self, der: &CertificateDer<'_>) {
+        let Some(presented) = Presented::read(der) else {
+            return;
+        };
+        // A panic elsewhere while holding the lock leaves a usable list.
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.len() < MAX_CERTIFICATES && !seen.iter().any(|s| s.sha256 == presented.sha256) {
+            seen.push(presented);
+        }
+    }
+
+    /// What was recorded so far.
+    pub fn certificates(&self) -> Vec<Presented> {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A module's verifier that first records the presented leaf.
+#[derive(Debug)]
+pub struct Recording {
+    /// The module's verifier, which decides.
+    inner: Arc<dyn ServerCertVerifier>,
+    /// This collection's record.
+    recorder: Recorder,
+}
+
+impl Recording {
+    /// Wraps `inner`, recording into `recorder`.
+    pub fn new(inner: Arc<dyn ServerCertVerifier>, recorder: Recorder) -> Self {
+        Self { inner, recorder }
+    }
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.recorder.record(end_entity);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.inner.requires_raw_public_keys()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        self.inner.root_hint_subjects()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::verify::ApplianceVerifier;
+    use rcgen::{CertificateParams, DnType, KeyPair};
+
+    /// A certificate for `cn` issued by `issuer_cn` (self-signed when they
+    /// are equal), valid from `from` to `until` (years, 1 January).
+    fn certificate(cn: &str, issuer_cn: &str, from: i32, until: i32) -> CertificateDer<'static> {
+        let mut params = CertificateParams::new(vec!["appliance.example".to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.not_before = rcgen::date_time_ymd(from, 1, 1);
+        params.not_after = rcgen::date_time_ymd(until, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        if cn == issuer_cn {
+            return params.self_signed(&key).unwrap().der().clone();
+        }
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.distinguished_name.push(DnType::CommonName, issuer_cn);
+        let issuer = rcgen::Issuer::new(ca, KeyPair::generate().unwrap());
+        params.signed_by(&key, &issuer).unwrap().der().clone()
+    }
+
+    #[test]
+    fn a_certificate_reads_as_its_names_dates_and_fingerprint() {
+        let der = certificate("er2-master", "Appliance CA", 2024, 2031);
+        assert_eq!(
+            Presented::read(&der),
+            Some(Presented {
+                subject: "er2-master".into(),
+                issuer: "Appliance CA".into(),
+                not_before: 1_704_067_200,
+                not_after: 1_924_992_000,
+                sha256: fingerprint(&sha256(&der)),
+            })
+        );
+        assert_eq!(
+            Presented::read(&CertificateDer::from(vec![0x30, 0x00])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_name_without_common_name_is_shown_whole() {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Appliance Vendor");
+        let key = KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().clone();
+        let read = Presented::read(&der).unwrap();
+        assert_eq!(read.subject, "O=Appliance Vendor");
+        assert_eq!(read.issuer, "O=Appliance Vendor");
+    }
+
+    #[test]
+    fn the_record_keeps_each_certificate_once_and_at_most_the_cap() {
+        let recorder = Recorder::new();
+        let first = certificate("vpn-1", "vpn-1", 2024, 2031);
+        recorder.record(&first);
+        recorder.record(&first);
+        recorder.record(&CertificateDer::from(vec![0x30, 0x00]));
+        assert_eq!(recorder.certificates().len(), 1);
+        for i in 0..MAX_CERTIFICATES + 2 {
+            recorder.record(&certificate(&format!("vpn-{i}"), "CA", 2024, 2031));
+        }
+        let kept = recorder.certificates();
+        assert_eq!(kept.len(), MAX_CERTIFICATES);
+        assert_eq!(kept[0].subject, "vpn-1");
+        assert_eq!(kept[1].subject, "vpn-0");
+    }
+
+    fn verify(verifier: &Recording, der: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        let name = ServerName::try_from("appliance.example").unwrap();
+        verifier
+            .verify_server_cert(der, &[], &name, &[], UnixTime::now())
+            .map(|_| ())
+    }
+
+    #[test]
+    fn the_certificate_is_recorded_whether_skipped_accepted_or_refused() {
+        let expired = certificate("er2-master", "er2-master", 2020, 2021);
+        let current = certificate("er2-master", "er2-master", 2020, 2090);
+        let recorder = Recorder::new();
+        let skip = Recording::new(Arc::new(ApplianceVerifier::accept_any()), recorder.clone());
+        assert!(verify(&skip, &expired).is_ok());
+        let listed = ApplianceVerifier::new(
+            rustls::RootCertStore::empty(),
+            vec![],
+            vec![sha256(&expired), sha256(&current)],
+        )
+        .unwrap();
+        let pinned = Recording::new(Arc::new(listed), recorder.clone());
+        assert!(verify(&pinned, &current).is_ok());
+        let other = Recorder::new();
+        let refusing = Recording::new(
+            Arc::new(
+                ApplianceVerifier::new(
+                    rustls::RootCertStore::empty(),
+                    vec![],
+                    vec![sha256(&expired)],
+                )
+                .unwrap(),
+            ),
+            other.clone(),
+        );
+        assert!(verify(&refusing, &expired).is_err());
+        let dates = |r: &Recorder| {
+            r.certificates()
+                .iter()
+                .map(|c| (c.not_before, c.not_after))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            dates(&recorder),
+            [
+                (1_577_836_800, 1_609_459_200),
+                (1_577_836_800, 3_786_912_000)
+            ]
+        );
+        assert_eq!(dates(&other), [(1_577_836_800, 1_609_459_200)]);
+    }
+
+    #[test]
+    fn each_certificate_is_two_series_labelled_with_its_names_and_fingerprint() {
+        let c = Presented {
+            subject: "vpn.example".into(),
+            issuer: "Example CA".into(),
+            not_before: 1_704_067_200,
+            not_after: 1_924_992_000,
+            sha256: "AB:CD".into(),
+        };
+        let samples = encode(std::slice::from_ref(&c));
+        let shown: Vec<String> = samples
+            .series
+            .iter()
+            .map(|s| format!("{} {:?} {:?}", s.desc.name, s.labels, s.value))
+            .collect();
+        let labels =
+            r#"[("subject", "vpn.example"), ("issuer", "Example CA"), ("sha256", "AB:CD")]"#;
+        assert_eq!(
+            shown,
+            [
+                format!(
+                    "appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds {labels} Int(1924992000)"
+                ),
+                format!(
+                    "appliance_exporter_upstream_tls_certificate_not_before_timestamp_seconds {labels} Int(1704067200)"
+                ),
+            ]
+        );
+        assert!(encode(&[]).series.is_empty());
+    }
+}
