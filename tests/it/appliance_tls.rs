@@ -3,7 +3,8 @@
 //! certificate the appliance presents, so no `insecure_skip_verify` is
 //! needed; the same appliance with a different self-signed certificate
 //! fails with a message that says so and gives its fingerprint, which
-//! `tls.pinned_sha256` then accepts.
+//! `tls.pinned_sha256` then accepts. Whether verified, skipped or refused,
+//! the certificate each appliance presented is shown with its dates.
 
 use appliance_exporter::simulator::{self, connect_secure as ics, enterprise_recon as er2};
 use appliance_exporter::upstream::verify::{fingerprint, sha256};
@@ -13,8 +14,19 @@ use crate::common::{Exporter, Workdir, series, value};
 /// A self-signed certificate marked CA:TRUE for a name the target URL
 /// (an address) does not use, as appliances ship them: (cert, key, DER).
 fn appliance_certificate() -> (String, String, rustls_pki_types::CertificateDer<'static>) {
+    appliance_certificate_valid(2020, 2090)
+}
+
+/// [`appliance_certificate`] valid from 1 January of `from` to 1 January
+/// of `until`.
+fn appliance_certificate_valid(
+    from: i32,
+    until: i32,
+) -> (String, String, rustls_pki_types::CertificateDer<'static>) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
     let mut params = CertificateParams::new(vec!["appliance.example".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(until, 1, 1);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params
         .distinguished_name
@@ -65,7 +77,7 @@ fn config(work: &Workdir, tls: &str, a: &Appliances) -> String {
     format!(
         "auths:\n  er2_api: {{username: apiuser, password_file: {}}}\n  \
          ics_admin: {{username: admin1, password_file: {}, realm: Admin Users}}\n\
-         modules:\n  er2: {{kind: enterprise_recon, auth: er2_api, timeout: 10s, tls: {tls}}}\n  \
+         modules:\n  er2: {{kind: enterprise_recon, auth: er2_api, timeout: 10s, tls: {tls}, probe: {{allowed_hosts: [127.0.0.1]}}}}\n  \
          ics: {{kind: connect_secure, auth: ics_admin, timeout: 10s, tls: {tls}}}\n\
          targets:\n  - {{name: er2, url: \"{}\", module: er2}}\n  - {{name: vpn, url: \"{}\", module: ics}}\n",
         work.write("er2.pass", ER2_PASSWORD).display(),
@@ -151,4 +163,135 @@ async fn insecure_skip_verify_still_accepts_any_certificate() {
     let (_exporter, m) = scrape(Workdir::new(), "{insecure_skip_verify: true}", &a).await;
     assert!(all_collectors(&m, "er2", "1"), "{m}");
     assert!(all_collectors(&m, "vpn", "1"), "{m}");
+}
+
+/// The certificate series of `target` in `m`, without their values.
+fn certificate_series(m: &str, target: &str) -> Vec<String> {
+    series(m, "appliance_exporter_upstream_tls_certificate_")
+        .into_iter()
+        .filter(|l| l.contains(&format!("{{target=\"{target}\",")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The two series of a certificate of `target` valid from `not_before` to
+/// `not_after`.
+fn expected_series(
+    target: &str,
+    der: &rustls_pki_types::CertificateDer<'_>,
+    not_before: i64,
+    not_after: i64,
+) -> Vec<String> {
+    let labels = format!(
+        "{{target=\"{target}\",subject=\"appliance.example\",issuer=\"appliance.example\",sha256=\"{}\"}}",
+        fingerprint(&sha256(der))
+    );
+    vec![
+        format!(
+            "appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds{labels} {not_after}"
+        ),
+        format!(
+            "appliance_exporter_upstream_tls_certificate_not_before_timestamp_seconds{labels} {not_before}"
+        ),
+    ]
+}
+
+/// 1 January 2024 and 2031, as the certificates below say.
+const JAN_2024: i64 = 1_704_067_200;
+const JAN_2031: i64 = 1_924_992_000;
+
+#[tokio::test]
+async fn the_presented_certificate_is_shown_verified_or_not_on_metrics_and_probe() {
+    let (er2_pem, er2_key, er2_der) = appliance_certificate_valid(2024, 2031);
+    let (ics_pem, ics_key, ics_der) = appliance_certificate_valid(2024, 2031);
+    let a = appliances(&(er2_pem.clone(), er2_key), &(ics_pem.clone(), ics_key)).await;
+    for verified in [true, false] {
+        let work = Workdir::new();
+        let tls = if verified {
+            let ca_file = work.write("appliances.pem", &format!("{er2_pem}{ics_pem}"));
+            format!("{{ca_file: {}}}", ca_file.display())
+        } else {
+            "{insecure_skip_verify: true}".to_owned()
+        };
+        let (exporter, m) = scrape(work, &tls, &a).await;
+        assert!(all_collectors(&m, "er2", "1"), "{tls}: {m}");
+        assert_eq!(
+            certificate_series(&m, "er2"),
+            expected_series("er2", &er2_der, JAN_2024, JAN_2031),
+            "{tls}: {m}"
+        );
+        assert_eq!(
+            certificate_series(&m, "vpn"),
+            expected_series("vpn", &ics_der, JAN_2024, JAN_2031),
+            "{tls}: {m}"
+        );
+        // The next collection, with a client of its own, shows it again.
+        let again = exporter.metrics().await;
+        assert_eq!(
+            certificate_series(&again, "er2"),
+            expected_series("er2", &er2_der, JAN_2024, JAN_2031),
+            "{tls}: {again}"
+        );
+        // An ad-hoc probe of the same appliance shows it in its own block.
+        let url = a.er2.url();
+        let probe = exporter
+            .get(&format!("/probe?target={url}&module=er2"))
+            .await;
+        assert_eq!(probe.status, 200, "{}", probe.body);
+        assert_eq!(
+            certificate_series(&probe.body, &url),
+            expected_series(&url, &er2_der, JAN_2024, JAN_2031),
+            "{tls}: {}",
+            probe.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused_and_still_shown_with_its_dates() {
+    let (er2_pem, er2_key, er2_der) = appliance_certificate_valid(2020, 2021);
+    let (ics_pem, ics_key, ics_der) = appliance_certificate_valid(2024, 2031);
+    let a = appliances(&(er2_pem.clone(), er2_key), &(ics_pem.clone(), ics_key)).await;
+    let work = Workdir::new();
+    let ca_file = work.write("appliances.pem", &format!("{er2_pem}{ics_pem}"));
+    let (_exporter, m) = scrape(work, &format!("{{ca_file: {}}}", ca_file.display()), &a).await;
+    assert!(all_collectors(&m, "er2", "0"), "{m}");
+    assert_eq!(value(&m, "er2_up{target=\"er2\"}"), Some(0.0), "{m}");
+    assert_eq!(
+        certificate_series(&m, "er2"),
+        expected_series("er2", &er2_der, 1_577_836_800, 1_609_459_200),
+        "{m}"
+    );
+    assert!(all_collectors(&m, "vpn", "1"), "{m}");
+    assert_eq!(
+        certificate_series(&m, "vpn"),
+        expected_series("vpn", &ics_der, JAN_2024, JAN_2031),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_http_target_shows_no_certificate() {
+    let er2 = simulator::start(er2::router(er2::Er2Config::new(
+        er2::LicenseModel::NonSitewide,
+        "apiuser",
+        ER2_PASSWORD,
+    )))
+    .await
+    .unwrap();
+    let work = Workdir::new();
+    let yaml = format!(
+        "auths:\n  er2_api: {{username: apiuser, password_file: {}}}\n\
+         modules:\n  er2: {{kind: enterprise_recon, auth: er2_api, timeout: 10s}}\n\
+         targets:\n  - {{name: er2, url: \"{}\", module: er2}}\n",
+        work.write("er2.pass", ER2_PASSWORD).display(),
+        er2.url(),
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    assert!(all_collectors(&m, "er2", "1"), "{m}");
+    assert!(
+        !m.contains("appliance_exporter_upstream_tls_certificate_"),
+        "{m}"
+    );
 }
