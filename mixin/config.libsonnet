@@ -55,6 +55,10 @@
     er2ExpiryCriticalDays: 3,
     er2PoolWarning: 0.9,
 
+    // The TLS certificates the appliances present, days left.
+    certificateExpiryWarningDays: 30,
+    certificateExpiryCriticalDays: 7,
+
     // The exporter.
     upstreamErrorRatio: 0.1,
     upstreamErrorWindow: '15m',

@@ -1,6 +1,7 @@
 // Alerts on appliance_exporter itself and on the appliances it reads:
 // unreadable, flapping or vanished targets, failing collectors, an exporter
-// job that fails or disappears, and the exporter's own limits.
+// job that fails or disappears, the exporter's own limits, and the TLS
+// certificates the appliances present.
 local alert = import '../lib/alert.libsonnet';
 
 {
@@ -10,6 +11,15 @@ local alert = import '../lib/alert.libsonnet';
       local rule(name, severity, expr, duration, summary, description) =
         alert.rule(c, name, severity, expr, duration, summary, description),
       local up = '{__name__=~"er2_up|ics_up|sectona_up"}',
+      local notAfter = 'appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds',
+      local certificateExpiring(days, severity, act) = rule(
+        'ApplianceCertificateExpiringSoon',
+        severity,
+        '(%s - time()) < %d * 86400 > 0' % [notAfter, days],
+        '1h',
+        'The TLS certificate of {{ $labels.target }} expires in {{ $value | humanizeDuration }}',
+        'The certificate {{ $labels.target }} presents ({{ $labels.subject }}, issued by {{ $labels.issuer }}, SHA-256 {{ $labels.sha256 }}) expires in {{ $value | humanizeDuration }}; then browsers, API clients and the exporter refuse it. %s: install a renewed certificate on the appliance, and update tls.ca_file or tls.pinned_sha256 if it is listed there.' % act
+      ),
       groups: [{
         name: 'appliance_exporter.exporter',
         rules: [
@@ -128,6 +138,27 @@ local alert = import '../lib/alert.libsonnet';
             '15m',
             'appliance_exporter serves {{ $value | humanizeDuration }} old data of {{ $labels.target }}',
             'The data of {{ $labels.target }} served by {{ $labels.instance }} is {{ $value | humanizeDuration }} old: the exporter could not refresh it within its `min_interval`. Its alerts and panels show the past. Check the collector failures and the exporter log for {{ $labels.target }}.'
+          ),
+          // The certificate each appliance presents over https, verified
+          // or not (insecure_skip_verify). Both severities of the expiry
+          // share the name, as the licence expiry's do.
+          certificateExpiring(c.certificateExpiryWarningDays, 'warning', 'Renew it before then'),
+          certificateExpiring(c.certificateExpiryCriticalDays, 'critical', 'Renew it now'),
+          rule(
+            'ApplianceCertificateExpired',
+            'critical',
+            '%s < time()' % notAfter,
+            '5m',
+            'The TLS certificate of {{ $labels.target }} has expired',
+            'The certificate {{ $labels.target }} presents ({{ $labels.subject }}, issued by {{ $labels.issuer }}) has expired: browsers and API clients refuse it, and so does the exporter where it verifies certificates (ApplianceDown then fires too). Install a renewed certificate on the appliance, and update tls.ca_file or tls.pinned_sha256 if it is listed there.'
+          ),
+          rule(
+            'ApplianceCertificateNotYetValid',
+            'warning',
+            'appliance_exporter_upstream_tls_certificate_not_before_timestamp_seconds > time()',
+            '15m',
+            'The TLS certificate of {{ $labels.target }} is not valid yet',
+            'The certificate {{ $labels.target }} presents ({{ $labels.subject }}, issued by {{ $labels.issuer }}) becomes valid only in the future: the appliance\'s or the exporter\'s clock is wrong, or a certificate was installed before its start date. Check both clocks (NTP) and the certificate\'s notBefore.'
           ),
         ],
       }],
