@@ -1,6 +1,7 @@
 // The Connect Secure gateway and cluster dashboard. Its rows are `dashboardRows.connect_secure`:
 // a family file adds a row with { dashboardRows+:: { connect_secure+: [row] } }.
 local d = import '../lib/dashboard.libsonnet';
+local certificates = import '../lib/certificates.libsonnet';
 local freshness = import '../lib/freshness.libsonnet';
 local ics = import '../lib/connect_secure.libsonnet';
 local s = d.selectors;
@@ -9,6 +10,7 @@ local s = d.selectors;
   dashboardRows+:: {
     connect_secure+: [
       freshness.row('ics_up{%(sel)s}', 'Connect Secure'),
+      certificates.row($._config, 'ics_up{%(sel)s}'),
       d.row('Load and users', [
         d.panel(
           'timeseries',

@@ -1,6 +1,7 @@
 // The Enterprise Recon licences dashboard. Its rows are `dashboardRows.enterprise_recon`:
 // a family file adds a row with { dashboardRows+:: { enterprise_recon+: [row] } }.
 local d = import '../lib/dashboard.libsonnet';
+local certificates = import '../lib/certificates.libsonnet';
 local freshness = import '../lib/freshness.libsonnet';
 local s = d.selectors;
 
@@ -8,6 +9,7 @@ local s = d.selectors;
   dashboardRows+:: {
     enterprise_recon+: [
       freshness.row('er2_up{%(sel)s}', 'Enterprise Recon'),
+      certificates.row($._config, 'er2_up{%(sel)s}'),
       d.row('Licence', [
         d.panel(
           'table',

@@ -1,8 +1,8 @@
 // The fleet overview: every target of every family on one page, for the
 // question an operator asks first: is everything read, is it current,
-// which licence runs out next, what is near its capacity. Its rows are
-// `dashboardRows.fleet`; the certificate expiry of the appliances belongs
-// in a row of its own here once the exporter reports it.
+// which licence and which appliance certificate runs out next, what is
+// near its capacity. Its rows are `dashboardRows.fleet`.
+local certificates = import '../lib/certificates.libsonnet';
 local d = import '../lib/dashboard.libsonnet';
 local ics = import '../lib/connect_secure.libsonnet';
 local s = d.selectors;
@@ -126,6 +126,9 @@ local s = d.selectors;
           transformations=[{ id: 'organize', options: { excludeByName: hidden { Value: true }, indexByName: {}, renameByName: {} } }],
         ),
       ]),
+      d.row('Certificates', [
+        certificates.panel(c, '{__name__=~"er2_up|ics_up|sectona_up", %(sel)s}', [0, 0, 24, 8]),
+      ]),
       d.row('Capacity', [
         d.panel(
           'bargauge',
@@ -149,7 +152,7 @@ local s = d.selectors;
       c,
       'appliance-exporter-fleet',
       'Appliance fleet overview',
-      'Every target of every appliance family read by appliance_exporter: whether it is read and current, every licence by the days it has left, and the use of every capacity.',
+      'Every target of every appliance family read by appliance_exporter: whether it is read and current, every licence and every appliance certificate by the days it has left, and the use of every capacity.',
       ['fleet'],
       '{__name__=~"er2_up|ics_up|sectona_up"}',
       $.dashboardRows.fleet,

@@ -1,6 +1,7 @@
 // The Sectona entitlements dashboard. Its rows are `dashboardRows.sectona`:
 // a family file adds a row with { dashboardRows+:: { sectona+: [row] } }.
 local d = import '../lib/dashboard.libsonnet';
+local certificates = import '../lib/certificates.libsonnet';
 local freshness = import '../lib/freshness.libsonnet';
 local s = d.selectors;
 
@@ -8,6 +9,7 @@ local s = d.selectors;
   dashboardRows+:: {
     sectona+: [
       freshness.row('sectona_up{%(sel)s}', 'Sectona'),
+      certificates.row($._config, 'sectona_up{%(sel)s}'),
       d.row('Entitlements', [
         d.panel(
           'bargauge',
