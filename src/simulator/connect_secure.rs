@@ -23,7 +23,10 @@ use axum::routing::{get, post};
 
 pub use sessions::{ConnectionCounts, Connections, PAGE_CAP, SessionTable, Sessions, StartBase};
 
-use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, write_secret};
+use super::{
+    DemoPart, Running, basic_credentials, demo_tls, json_response, serve_for_demo,
+    serve_for_demo_tls, write_secret,
+};
 
 /// The document's active users sample (two sessions).
 pub const ACTIVE_USERS: &str = include_str!("fixtures/connect_secure/active_users.json");
@@ -570,7 +573,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
         })
         .to_string(),
     );
-    let cluster_url = serve_for_demo(IcsSim::new(cluster).router(), sims).await?;
+    let cluster_url = serve_for_demo_tls(IcsSim::new(cluster).router(), sims).await?;
 
     let mut dr = IcsConfig::with_api_key(api_key);
     dr.named_users = NamedUsersShape::LicenseServer;
@@ -596,11 +599,13 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             admin.realm,
             key_file.display()
         ),
-        modules: "  ics:\n    kind: connect_secure\n    auth: ics_admin\n    timeout: 10s\n    \
-                  probe: {allowed_hosts: [127.0.0.1], allowed_auths: [ics_key]}\n    \
-                  active_users: {page_size: 200, concurrency: 4}\n    \
-                  leases: {capacity: {\"Concurrent Users\": 250, \"Named Users\": 50}}\n"
-            .to_owned(),
+        modules: format!(
+            "  ics:\n    kind: connect_secure\n    auth: ics_admin\n    timeout: 10s\n    \
+             probe: {{allowed_hosts: [127.0.0.1], allowed_auths: [ics_key]}}\n    \
+             active_users: {{page_size: 200, concurrency: 4}}\n    \
+             leases: {{capacity: {{\"Concurrent Users\": 250, \"Named Users\": 50}}}}\n{}",
+            demo_tls(dir)?
+        ),
         targets: format!(
             "  - {{name: vpn-cluster, url: \"{cluster_url}\", module: ics}}\n  \
              - {{name: vpn-dr, url: \"{dr_url}\", module: ics, auth: ics_key}}\n"

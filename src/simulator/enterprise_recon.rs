@@ -13,8 +13,8 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{
-    DemoPart, Running, basic_credentials, json_response, json_response_compressible,
-    serve_for_demo, unix_now, write_secret,
+    DemoPart, Running, basic_credentials, demo_tls, json_response, json_response_compressible,
+    serve_for_demo, serve_for_demo_tls, unix_now, write_secret,
 };
 
 /// The document's sample of the legacy target licensing model.
@@ -258,7 +258,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     // The document's sample expired in 2021; the demo licence runs 120 days.
     prod.expires = Some(unix_now() + 120 * 86_400);
     prod.server_loads = ServerLoads::List;
-    let prod_url = serve_for_demo(router(prod), sims).await?;
+    let prod_url = serve_for_demo_tls(router(prod), sims).await?;
     let sitewide = Er2Config::new(LicenseModel::Sitewide, user, password);
     let sitewide_url = serve_for_demo(router(sitewide), sims).await?;
     Ok(DemoPart {
@@ -266,10 +266,12 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             "  er2_api:\n    username: {user}\n    password_file: {}\n",
             secret.display()
         ),
-        modules: "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
-                  probe: {allowed_hosts: [127.0.0.1]}\n    \
-                  collectors: [licenses, risk, server]\n    licenses: {per_location: true}\n"
-            .to_owned(),
+        modules: format!(
+            "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
+             probe: {{allowed_hosts: [127.0.0.1]}}\n    \
+             collectors: [licenses, risk, server]\n    licenses: {{per_location: true}}\n{}",
+            demo_tls(dir)?
+        ),
         targets: format!(
             "  - {{name: er2-prod, url: \"{prod_url}\", module: er2}}\n  \
              - {{name: er2-sitewide, url: \"{sitewide_url}\", module: er2}}\n"

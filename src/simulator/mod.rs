@@ -185,6 +185,32 @@ pub async fn serve_for_demo(router: Router, sims: &mut Vec<Running>) -> Result<S
     Ok(url)
 }
 
+/// The certificate of the demo's https appliances: self-signed and marked
+/// CA:TRUE, for localhost and 127.0.0.1, as appliances ship theirs (valid
+/// until December 2036). Its key serves the demo on loopback only.
+const DEMO_CERTIFICATE: &str = include_str!("fixtures/demo_appliance.crt.pem");
+const DEMO_KEY: &str = include_str!("fixtures/demo_appliance.key.pem");
+
+/// Starts `router` over https with the demo certificate and keeps it
+/// running with the demo; returns its URL.
+pub async fn serve_for_demo_tls(router: Router, sims: &mut Vec<Running>) -> Result<String, String> {
+    let running = start_tls(router, DEMO_CERTIFICATE, DEMO_KEY)
+        .await
+        .map_err(|e| format!("cannot start a simulator: {e}"))?;
+    let url = running.url();
+    sims.push(running);
+    Ok(url)
+}
+
+/// Writes the demo certificate into `dir` and returns a module's `tls`
+/// setting that trusts it as the exact certificate of the appliance.
+pub fn demo_tls(dir: &Path) -> Result<String, String> {
+    let path = dir.join("demo-appliance.pem");
+    std::fs::write(&path, DEMO_CERTIFICATE)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(format!("    tls: {{ca_file: {}}}\n", path.display()))
+}
+
 /// Now, in seconds since the epoch.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()

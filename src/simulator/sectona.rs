@@ -20,7 +20,9 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, write_secret};
+use super::{
+    DemoPart, Running, basic_credentials, demo_tls, json_response, serve_for_demo_tls, write_secret,
+};
 use crate::collectors::sectona::codes;
 
 /// The endpoint.
@@ -533,7 +535,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
     let secret = write_secret(dir, "sectona.password", password)?;
     let mut config = SectonaConfig::new(user, password, instance);
     config.grants = demo_grants();
-    let url = serve_for_demo(router(config, Requests::default()), sims).await?;
+    let url = serve_for_demo_tls(router(config, Requests::default()), sims).await?;
     Ok(DemoPart {
         auths: format!(
             "  sectona_api:\n    username: {user}\n    password_file: {}\n",
@@ -542,7 +544,8 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
         modules: format!(
             "  sectona:\n    kind: sectona\n    auth: sectona_api\n    timeout: 10s\n    \
              probe: {{allowed_hosts: [127.0.0.1]}}\n    \
-             instance: {instance}\n    entitlements:\n{DEMO_QUERIES}{DEMO_FAILING_QUERY}"
+             instance: {instance}\n{}    entitlements:\n{DEMO_QUERIES}{DEMO_FAILING_QUERY}",
+            demo_tls(dir)?
         ),
         targets: format!("  - {{name: pam, url: \"{url}\", module: sectona}}\n"),
     })
