@@ -21,14 +21,8 @@ local s = d.selectors;
       ],
     },
   },
-  local column(field, name, unit, extra={}) = {
-    matcher: { id: 'byName', options: field },
-    properties: [
-      { id: 'displayName', value: name },
-      { id: 'unit', value: unit },
-    ] + [{ id: k, value: extra[k] } for k in std.objectFields(extra)],
-  },
-  local hidden = { Time: true, job: true, instance: true, __name__: true },
+  local column = d.column,
+  local hidden = d.hiddenColumns,
 
   dashboardRows+:: {
     fleet+: [

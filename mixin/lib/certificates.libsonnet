@@ -6,14 +6,8 @@ local d = import 'dashboard.libsonnet';
 local s = d.selectors;
 
 {
-  local column(field, name, unit, extra={}) = {
-    matcher: { id: 'byName', options: field },
-    properties: [
-      { id: 'displayName', value: name },
-      { id: 'unit', value: unit },
-    ] + [{ id: k, value: extra[k] } for k in std.objectFields(extra)],
-  },
-  local hidden = { Time: true, job: true, instance: true, __name__: true },
+  local column = d.column,
+  local hidden = d.hiddenColumns,
 
   // `up` selects the family's up series (e.g. `ics_up{%(sel)s}`), so only
   // that family's targets are shown.

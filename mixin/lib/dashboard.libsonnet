@@ -88,6 +88,18 @@
   ),
   panelOptions:: options,
 
+  // A table column's display name and unit (and any other properties),
+  // by the field's name.
+  column(field, name, unit, extra={}):: {
+    matcher: { id: 'byName', options: field },
+    properties: [
+      { id: 'displayName', value: name },
+      { id: 'unit', value: unit },
+    ] + [{ id: k, value: extra[k] } for k in std.objectFields(extra)],
+  },
+  // The fields a table of instant queries hides.
+  hiddenColumns:: { Time: true, job: true, instance: true, __name__: true },
+
   // A collapsible row of panels.
   row(title, panels, collapsed=false):: { title: title, panels: panels, collapsed: collapsed },
 
