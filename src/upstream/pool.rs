@@ -74,3 +74,43 @@ impl Connector {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::verify::ApplianceVerifier;
+
+    /// Collections of an https appliance one after the other, each with
+    /// two requests, through the connector of a module that skips
+    /// verification: each records the certificate once.
+    #[tokio::test]
+    async fn every_collection_records_the_certificate_once() {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_after = rcgen::date_time_ymd(2031, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let appliance = crate::simulator::start_tls(router, &cert.pem(), &key.serialize_pem())
+            .await
+            .unwrap();
+        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(ApplianceVerifier::accept_any());
+        let connector = Connector {
+            tls: tls::config_with(verifier.clone()).unwrap(),
+            verifier,
+            max_idle: 2,
+        };
+        for collection in 0..3 {
+            let Connection {
+                client,
+                certificates,
+            } = connector.client().unwrap();
+            for _ in 0..2 {
+                let reply = client.get(appliance.url()).send().await.unwrap();
+                assert_eq!(reply.text().await.unwrap(), "ok");
+            }
+            let seen = certificates.certificates();
+            assert_eq!(seen.len(), 1, "collection {collection}: {seen:?}");
+            assert_eq!(seen[0].not_after, 1_924_992_000);
+        }
+    }
+}
