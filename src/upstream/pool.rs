@@ -10,9 +10,12 @@
 //! target), where the reuse matters.
 //!
 //! A collection's client also records the certificate the appliance
-//! presents ([`super::presented`]), and resumes no TLS session of an
-//! earlier collection: a resumed handshake shows no certificate, and one
-//! renewed on the appliance in the meantime would go unseen.
+//! presents ([`super::presented`]), through a verifier of its own. So it
+//! resumes no TLS session of an earlier collection (rustls resumes only
+//! under the same verifier), which is what the record needs: a resumed
+//! handshake shows no certificate, and one renewed on the appliance in the
+//! meantime would go unseen. Its session cache is its own as well, so no
+//! collection stores sessions that no later one could use.
 
 use std::sync::Arc;
 
