@@ -1,6 +1,6 @@
 // The one configuration object of the mixin. Override any field with
 //   (import 'mixin.libsonnet') + { _config+:: { field: value } }
-// and regenerate (see README, "Monitoring mixin").
+// and regenerate (see docs/mixin.md).
 {
   _config+:: {
     // Selects the scrape jobs of appliance_exporter (its /metrics and
@@ -8,9 +8,9 @@
     // the dashboards' `job` variable use it.
     exporterSelector: 'job=~"appliance_exporter.*"',
 
-    // Where the README is published; each alert's runbook_url is this
-    // followed by `#` and the alert's anchor. Must be absolute.
-    runbookURLBase: 'https://appliance-exporter.example/README.md',
+    // Where docs/runbook.md is published; each alert's runbook_url is
+    // this followed by `#` and the alert's anchor. Must be absolute.
+    runbookURLBase: 'https://appliance-exporter.example/docs/runbook.md',
 
     // Dashboards.
     dashboardTags: ['appliance_exporter'],

@@ -21,7 +21,7 @@ local alert = import '../lib/alert.libsonnet';
         name: 'appliance_exporter.enterprise_recon',
         rules: [
           // Both severities share the name: Alertmanager's inhibit rule
-          // (README) silences the warning while the critical one fires.
+          // (docs/runbook.md) silences the warning while the critical one fires.
           expiring(c.er2ExpiryWarningDays, 'warning', 'Order the renewal from Ground Labs now'),
           expiring(c.er2ExpiryCriticalDays, 'critical', 'Escalate the renewal with Ground Labs'),
           // The `state` says expired; only a legacy licence, which has no
