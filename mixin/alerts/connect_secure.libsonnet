@@ -128,11 +128,7 @@ local ics = import '../lib/connect_secure.libsonnet';
           rule(
             'ICSSSLFallbackHigh',
             'warning',
-            |||
-              sum without (mode) (avg_over_time(ics_active_sessions_by_transport{mode="ssl"}[%(sslShareWindow)s]))
-              / (sum without (mode) (avg_over_time(ics_active_sessions_by_transport{mode=~"esp|ssl"}[%(sslShareWindow)s])) >= %(sslShareMinTunnels)g)
-              > %(sslShareWarning)g
-            ||| % c,
+            '%s\n> %g\n' % [ics.sslShare(window=c.sslShareWindow, minTunnels=c.sslShareMinTunnels), c.sslShareWarning],
             c.sslShareFor,
             'Connect Secure {{ $labels.target }} carries {{ $value | humanizePercentage }} of its tunnels over SSL',
             'On average over the last %s, {{ $value | humanizePercentage }} of the VPN tunnels of {{ $labels.target }} ran over SSL instead of ESP (more than %g%%): UDP 4500 is blocked somewhere between the users and the gateway (or ESP is not allowed in the connection profile), and SSL tunnels are slower and load the gateway more. Look for a common network among the affected users (the Active Users page shows the transport), and check the firewalls in front of the gateway and the ESP settings of the VPN tunnelling profile.' % [c.sslShareWindow, c.sslShareWarning * 100]
