@@ -6,13 +6,14 @@
 //! `e2e`, the README's Alertmanager configuration against amtool and a
 //! real Alertmanager in `alertmanager`, the snmp_exporter module and the
 //! SNMP panels and alerts against snmp_exporter and simulated gateways in
-//! `snmp`.
+//! `snmp`, the ER2 master server and session panels' figures in `signals`.
 
 mod alertmanager;
 mod dashboard_lint;
 mod e2e;
 mod fleet_dashboard;
 mod loopback;
+mod signals;
 mod snmp;
 mod snmp_stand_in;
 
