@@ -1,6 +1,7 @@
 //! The signals of the Enterprise Recon master server and of how users
 //! connect to Connect Secure, end to end: the panels of the *Master
-//! server* and *How users connect* rows, run against a real Prometheus
+//! server* and *How users connect* rows (and the fleet overview's master
+//! servers), run against a real Prometheus
 //! scraping the demo, show exactly the figures its simulators serve: each
 //! ER2 master's newest load sample, version and host name, and the demo
 //! cluster's sessions by transport mode, client version and authentication
@@ -16,13 +17,24 @@ use super::e2e::{Prometheus, Stack, eventually, with_variables};
 use appliance_exporter::simulator::connect_secure::{SessionTable, demo_cluster_sessions};
 use appliance_exporter::simulator::enterprise_recon::{ServerLoads, server_body};
 
-/// One figure a panel must show: the series of the panel's queries whose
-/// labels include `labels`, exactly one, with the value `value`.
+/// One figure a panel must show: the series of the panel's queries (or
+/// of its query `ref_id` alone, where given) whose labels include
+/// `labels`, exactly one, with the value `value`.
 struct Shown {
     dashboard: &'static str,
     panel: &'static str,
+    ref_id: Option<&'static str>,
     labels: BTreeMap<String, String>,
     value: f64,
+}
+
+impl Shown {
+    fn in_query(self, ref_id: &'static str) -> Self {
+        Self {
+            ref_id: Some(ref_id),
+            ..self
+        }
+    }
 }
 
 fn shown(
@@ -34,6 +46,7 @@ fn shown(
     Shown {
         dashboard,
         panel,
+        ref_id: None,
         labels: labels
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -181,6 +194,25 @@ fn enterprise_recon_figures(targets: &[String]) -> Vec<Shown> {
                 1.0,
             ),
         ]);
+        // The fleet overview's row of every master server.
+        let master = [("target", t.as_str())];
+        let fleet =
+            |ref_id, value| shown("fleet.json", "Master servers", &master, value).in_query(ref_id);
+        out.extend([
+            fleet("B", ratio("disk")),
+            fleet("C", ratio("stolen_cpu")),
+            shown(
+                "fleet.json",
+                "Master servers",
+                &[
+                    ("target", t.as_str()),
+                    ("version", &version),
+                    ("host_name", &host),
+                ],
+                1.0,
+            )
+            .in_query("A"),
+        ]);
     }
     out
 }
@@ -194,7 +226,7 @@ async fn not_shown(p: &Prometheus, want: &Shown) -> Result<Option<String>, Strin
     let queries: Vec<_> = board
         .queries()
         .into_iter()
-        .filter(|q| q.panel == want.panel)
+        .filter(|q| q.panel == want.panel && want.ref_id.is_none_or(|r| q.ref_id == r))
         .collect();
     if queries.is_empty() {
         return Err(format!("{}: no panel {:?}", want.dashboard, want.panel));
