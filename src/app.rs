@@ -1,5 +1,6 @@
-//! The running exporter's state: the configuration in force with its HTTP
-//! clients, the self-metrics, state shared across scrapes, the collections
+//! The running exporter's state: the configuration in force with the
+//! connectors of its modules and its budget of upstream work, the
+//! self-metrics, state shared across scrapes, the collections
 //! in flight, and the last result of each static target. Reloading swaps
 //! the configuration atomically; a bad file keeps the old one.
 //!
@@ -24,6 +25,7 @@ use crate::config::{self, Config};
 use crate::exposition::{Block, Desc, Samples};
 use crate::scrape::{self, ScrapeTarget, TargetReport};
 use crate::telemetry::SelfMetrics;
+use crate::upstream::{Budget, Connector};
 
 static CACHED_AGE: Desc = Desc::gauge(
     "appliance_exporter_cached_result_age_seconds",
@@ -39,32 +41,77 @@ pub struct Settings {
     pub timeout_offset: Duration,
     /// Path of the metrics endpoint.
     pub telemetry_path: String,
+    /// Whether `POST /-/reload` may reload (`--web.enable-lifecycle`).
+    pub enable_lifecycle: bool,
+    /// Whether the configuration is the demo's, whose loopback appliances
+    /// speak plain HTTP by design (no plain-HTTP warning for those).
+    pub demo: bool,
 }
 
-/// A configuration with the HTTP client of each module.
+/// A configuration with the connector of each module and the budget of
+/// upstream work its limits set.
 #[derive(Debug)]
 pub struct Loaded {
     /// The configuration.
     pub config: Config,
-    /// HTTP client per module name.
-    clients: BTreeMap<String, reqwest::Client>,
+    /// Connector (TLS prepared) per module name.
+    connectors: BTreeMap<String, Arc<Connector>>,
+    /// The budget every collection of this configuration shares. A reload
+    /// brings a new one; collections still running finish under the old.
+    pub budget: Budget,
 }
 
 impl Loaded {
-    /// Builds the clients of every module.
+    /// Prepares the connector of every module and the budget.
     pub fn new(config: Config) -> Result<Self, String> {
-        let mut clients = BTreeMap::new();
+        let mut connectors = BTreeMap::new();
         for (name, module) in &config.modules {
-            let client = crate::upstream::build_client(module)
+            let connector = Connector::new(module, &config.limits)
                 .map_err(|e| format!("{}: modules.{name}.tls: {e}", config.source.display()))?;
-            clients.insert(name.clone(), client);
+            connectors.insert(name.clone(), Arc::new(connector));
         }
-        Ok(Self { config, clients })
+        let budget = Budget::new(&config.limits);
+        Ok(Self {
+            config,
+            connectors,
+            budget,
+        })
     }
 
-    fn announce(&self) {
+    /// What a scrape of a target of `module` needs from the configuration.
+    fn scrape_target(
+        &self,
+        label: String,
+        url: url::Url,
+        module: &Arc<crate::config::Module>,
+        auth: Arc<crate::config::Auth>,
+        adhoc: bool,
+    ) -> Option<ScrapeTarget> {
+        Some(ScrapeTarget {
+            label,
+            url,
+            module: module.clone(),
+            auth,
+            adhoc,
+            connector: self.connectors.get(&module.name)?.clone(),
+            budget: self.budget.clone(),
+            limits: self.config.limits.clone(),
+        })
+    }
+
+    fn announce(&self, demo: bool) {
         for w in &self.config.warnings {
             warn!(reason = %w, "configuration warning");
+        }
+        for t in &self.config.targets {
+            let loopback = t.url.host().is_some_and(|h| match h {
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+                url::Host::Domain(d) => d == "localhost",
+            });
+            if t.url.scheme() == "http" && !(demo && loopback) {
+                warn!(target = %t.name, url = %t.url, "credentials are sent to this target over plain http, readable by anyone on the path; use https");
+            }
         }
         for (name, module) in &self.config.modules {
             if module.tls.insecure_skip_verify {
@@ -74,7 +121,8 @@ impl Loaded {
     }
 }
 
-/// Why a probe request cannot be served (answered with 400).
+/// Why a probe request cannot be served: 400 for a request that names
+/// nothing usable, 403 for one the module's probe policy refuses.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProbeError {
     /// `target` is missing.
@@ -95,6 +143,40 @@ pub enum ProbeError {
     /// The target URL is not usable.
     #[error("target: {0}")]
     BadUrl(String),
+    /// The module has no probe policy, so it takes no ad-hoc targets.
+    #[error(
+        "module \"{0}\" takes no ad-hoc targets: set modules.{0}.probe.allowed_hosts to allow them"
+    )]
+    AdhocRefused(String),
+    /// The URL's host is not in the module's `probe.allowed_hosts`.
+    #[error("host \"{host}\" is not in modules.{module}.probe.allowed_hosts")]
+    HostNotAllowed {
+        /// The URL's host.
+        host: String,
+        /// The module.
+        module: String,
+    },
+    /// `&auth=` names an auth the module's `probe.allowed_auths` does not list.
+    #[error("auth \"{auth}\" is not in modules.{module}.probe.allowed_auths")]
+    AuthNotAllowed {
+        /// The auth asked for.
+        auth: String,
+        /// The module.
+        module: String,
+    },
+}
+
+impl ProbeError {
+    /// Whether the probe policy refused the request (403) rather than the
+    /// request being malformed (400).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ProbeError::AdhocRefused(_)
+                | ProbeError::HostNotAllowed { .. }
+                | ProbeError::AuthNotAllowed { .. }
+        )
+    }
 }
 
 /// The last scrape of a static target, for the landing page.
@@ -130,7 +212,7 @@ impl App {
     /// An exporter serving `config`.
     pub fn new(settings: Settings, config: Config) -> Result<Self, String> {
         let loaded = Loaded::new(config)?;
-        loaded.announce();
+        loaded.announce(settings.demo);
         let metrics = SelfMetrics::new();
         metrics.record_reload(true);
         Ok(Self {
@@ -165,7 +247,7 @@ impl App {
         .unwrap_or_else(|e| Err(format!("reload task failed: {e}")));
         match result {
             Ok(loaded) => {
-                loaded.announce();
+                loaded.announce(self.settings.demo);
                 *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
                 // Results of the old configuration are not served again.
                 self.collections.forget_recent();
@@ -186,16 +268,13 @@ impl App {
         let target = loaded.config.target(name)?;
         let module = loaded.config.modules.get(&target.module)?;
         let auth_name = target.auth.as_deref().unwrap_or(&module.auth);
-        Some(ScrapeTarget {
-            label: target.name.clone(),
-            url: target.url.clone(),
-            module: module.clone(),
-            auth: loaded.config.auths.get(auth_name)?.clone(),
-            client: loaded.clients.get(&target.module)?.clone(),
-        })
+        let auth = loaded.config.auths.get(auth_name)?.clone();
+        loaded.scrape_target(target.name.clone(), target.url.clone(), module, auth, false)
     }
 
-    /// An ad-hoc target from `/probe?target=URL&module=M[&auth=A]`.
+    /// An ad-hoc target from `/probe?target=URL&module=M[&auth=A]`, if the
+    /// module's probe policy allows its host and auth. Nothing is sent
+    /// anywhere before this has said yes.
     pub fn adhoc_target(
         &self,
         loaded: &Loaded,
@@ -208,27 +287,38 @@ impl App {
             .modules
             .get(module_name)
             .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))?;
+        let policy = module
+            .probe
+            .as_ref()
+            .ok_or_else(|| ProbeError::AdhocRefused(module_name.to_owned()))?;
+        let parsed = config::check_url(url).map_err(ProbeError::BadUrl)?;
+        if !policy.allows_host(&parsed) {
+            return Err(ProbeError::HostNotAllowed {
+                host: parsed.host_str().unwrap_or_default().to_owned(),
+                module: module_name.to_owned(),
+            });
+        }
+        // Refused whether or not such an auth exists, so the answer does
+        // not tell which auth names do.
         let auth_name = auth_name.unwrap_or(&module.auth);
+        if auth_name != module.auth && !policy.allows_auth(auth_name) {
+            return Err(ProbeError::AuthNotAllowed {
+                auth: auth_name.to_owned(),
+                module: module_name.to_owned(),
+            });
+        }
         let auth = loaded
             .config
             .auths
             .get(auth_name)
             .ok_or_else(|| ProbeError::UnknownAuth(auth_name.to_owned()))?;
+        // Checked when the configuration was loaded; kept as a guard.
         config::auth_fits(module.kind, &auth.credentials).map_err(|why| {
             ProbeError::AuthMismatch(auth_name.to_owned(), module_name.to_owned(), why)
         })?;
-        let parsed = config::check_url(url).map_err(ProbeError::BadUrl)?;
-        let client = loaded
-            .clients
-            .get(module_name)
-            .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))?;
-        Ok(ScrapeTarget {
-            label: url.to_owned(),
-            url: parsed,
-            module: module.clone(),
-            auth: auth.clone(),
-            client: client.clone(),
-        })
+        loaded
+            .scrape_target(url.to_owned(), parsed, module, auth.clone(), true)
+            .ok_or_else(|| ProbeError::UnknownModule(module_name.to_owned()))
     }
 
     /// Scrapes one target within the budget the scrape header allows,
@@ -249,7 +339,7 @@ impl App {
         let (report, age) = match self.collections.recent(&key) {
             Some(recent) => recent,
             None => {
-                let own_deadline = Instant::now() + budget;
+                let own_deadline = crate::budget::deadline(Instant::now(), budget);
                 let (deadline, collection) = self.join_or_start(key, target, own_deadline);
                 // The collection ends by its own deadline. A scraper with a
                 // shorter budget leaves in time; the collection goes on for
@@ -298,11 +388,11 @@ impl App {
         let task = {
             let (target, key) = (target.clone(), key.clone());
             let shared = self.shared.clone();
-            let metrics = self.metrics.upstream.clone();
+            let metrics = (!target.adhoc).then(|| self.metrics.upstream.clone());
             let collections = self.collections.clone();
             tokio::spawn(async move {
                 let report =
-                    Arc::new(scrape::scrape_target(&target, budget, &shared, Some(metrics)).await);
+                    Arc::new(scrape::scrape_target(&target, budget, &shared, metrics).await);
                 collections.finished(&key, &report, target.module.min_interval);
                 report
             })
@@ -456,7 +546,10 @@ impl Collections {
             let now = Instant::now();
             let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
             recent.retain(|_, (_, until)| *until > now);
-            recent.insert(key.clone(), (report.clone(), now + interval));
+            recent.insert(
+                key.clone(),
+                (report.clone(), crate::budget::later(now, interval)),
+            );
         }
         self.in_flight
             .lock()

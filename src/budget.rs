@@ -1,7 +1,12 @@
 //! The time budget of one scrape: Prometheus' scrape timeout header minus
-//! the configured offset, capped by the module's timeout.
+//! the configured offset, capped by the module's timeout; and the deadline
+//! it gives, computed without any arithmetic that could panic.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::config::MAX_TIMEOUT;
 
 /// The header Prometheus sends with the scrape timeout in seconds.
 pub const SCRAPE_TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
@@ -27,9 +32,29 @@ pub fn budget(header: Option<&str>, offset: Duration, module_timeout: Duration) 
     available.min(module_timeout)
 }
 
+/// `start + budget`, the budget capped at the longest module timeout (so
+/// a budget from a hostile header or a bug cannot overflow an `Instant`);
+/// `start` itself should the addition still not fit.
+pub fn deadline(start: Instant, budget: Duration) -> Instant {
+    start.checked_add(budget.min(MAX_TIMEOUT)).unwrap_or(start)
+}
+
+/// `start + d` for any configured interval (checked at load to be at most
+/// a day); `start` should the addition not fit.
+pub fn later(start: Instant, d: Duration) -> Instant {
+    start.checked_add(d).unwrap_or(start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_never_overflows() {
+        let now = Instant::now();
+        assert_eq!(deadline(now, MS(250)), now + MS(250));
+        assert_eq!(deadline(now, Duration::MAX), now + MAX_TIMEOUT);
+    }
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
 

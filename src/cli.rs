@@ -65,6 +65,11 @@ pub struct Flags {
     #[arg(long = "web.config.file", value_name = "PATH")]
     pub web_config_file: Option<PathBuf>,
 
+    /// Enable POST /-/reload (otherwise it answers 403); SIGHUP reloads
+    /// either way.
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
+
     /// Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds.
     #[arg(long = "timeout-offset", default_value = "500ms", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout_offset: Duration,
@@ -91,7 +96,16 @@ pub struct Flags {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("invalid duration \"{text}\": {e}"))
+    let d =
+        humantime::parse_duration(text).map_err(|e| format!("invalid duration \"{text}\": {e}"))?;
+    // Subtracted from a scrape timeout, which is never this long.
+    if d > crate::config::MAX_TIMEOUT {
+        return Err(format!(
+            "{text} is too long: at most {}",
+            humantime::format_duration(crate::config::MAX_TIMEOUT)
+        ));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -107,7 +121,7 @@ mod tests {
         assert_eq!(f.timeout_offset, Duration::from_millis(500));
         assert_eq!(f.log_level, LogLevel::Info);
         assert_eq!(f.log_format, LogFormat::Logfmt);
-        assert!(!f.demo && !f.config_check);
+        assert!(!f.demo && !f.config_check && !f.enable_lifecycle);
         assert_eq!(f.worker_threads, 1);
     }
 

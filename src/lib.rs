@@ -101,6 +101,8 @@ async fn serve(flags: Flags) -> ExitCode {
         config_file,
         timeout_offset: flags.timeout_offset,
         telemetry_path: flags.telemetry_path.clone(),
+        enable_lifecycle: flags.enable_lifecycle,
+        demo: flags.demo,
     };
     let app = match App::new(settings, config) {
         Ok(app) => Arc::new(app),

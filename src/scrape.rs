@@ -1,7 +1,10 @@
-//! One scrape of one target: its collectors run concurrently against one
-//! deadline; a collector still running at the deadline is abandoned and
-//! reported failed, and what finished is returned. Failures are logged
-//! with target, collector, endpoint and reason.
+//! One scrape of one target: it waits for its place in the process'
+//! budget, then its collectors run concurrently against one deadline; a
+//! collector still running at the deadline is abandoned and reported
+//! failed, and what finished is returned. Failures are logged with target,
+//! collector, endpoint and reason; a collector's series and warning lines
+//! are capped by the limits (a cut is said in one log line, not as a
+//! series, so the exposition of a healthy fleet does not grow with it).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,9 +13,9 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use crate::collectors::{self, CollectError, Context, Shared};
-use crate::config::{Auth, Module};
+use crate::config::{Auth, Limits, Module};
 use crate::exposition::{Block, Desc, Samples};
-use crate::upstream::{Upstream, UpstreamMetrics};
+use crate::upstream::{Budget, Connector, Upstream, UpstreamError, UpstreamMetrics};
 
 static COLLECTOR_SUCCESS: Desc = Desc::gauge(
     "appliance_exporter_collector_success",
@@ -34,8 +37,16 @@ pub struct ScrapeTarget {
     pub module: Arc<Module>,
     /// Credentials in force.
     pub auth: Arc<Auth>,
-    /// The module's HTTP client (connections are reused across scrapes).
-    pub client: reqwest::Client,
+    /// How a collection opens its connections (each collection has its
+    /// own, closed when it ends).
+    pub connector: Arc<Connector>,
+    /// The process' budget of upstream work.
+    pub budget: Budget,
+    /// The limits in force.
+    pub limits: Arc<Limits>,
+    /// Whether it is an ad-hoc `/probe?target=URL` target, whose requests
+    /// stay out of the long-lived upstream series (their URLs are unbounded).
+    pub adhoc: bool,
 }
 
 /// The outcome of one collector.
@@ -79,14 +90,24 @@ pub async fn scrape_target(
     metrics: Option<UpstreamMetrics>,
 ) -> TargetReport {
     let started = Instant::now();
-    let deadline = started + budget;
+    let deadline = crate::budget::deadline(started, budget);
+    let Ok(place) = tokio::time::timeout_at(deadline, target.budget.admit()).await else {
+        warn!(target = %target.label, "no place in the upstream budget (limits.max_targets_in_flight) within the scrape budget");
+        return out_of_time(target, budget);
+    };
+    // A client of its own: its connections close when the collection ends.
+    let client = match target.connector.client() {
+        Ok(client) => client,
+        Err(e) => return cannot_connect(target, budget, &e.to_string()),
+    };
     let upstream = Upstream::new(
-        target.client.clone(),
+        client,
         target.url.clone(),
         target.label.clone(),
         deadline,
         target.module.max_response_bytes,
         metrics,
+        place,
     );
     let ctx = Context {
         target: &target.label,
@@ -94,6 +115,7 @@ pub async fn scrape_target(
         auth: &target.auth,
         upstream: &upstream,
         shared,
+        limits: &target.limits,
     };
     let runs = target.module.collectors.iter().map(|&name| {
         let ctx = &ctx;
@@ -130,6 +152,23 @@ pub fn out_of_time(target: &ScrapeTarget, budget: Duration) -> TargetReport {
     assemble(target, budget, runs, false, false)
 }
 
+/// The report of a collection whose HTTP client could not be built.
+fn cannot_connect(target: &ScrapeTarget, budget: Duration, reason: &str) -> TargetReport {
+    let runs = target
+        .module
+        .collectors
+        .iter()
+        .map(|&name| {
+            let err = CollectError::Upstream(UpstreamError::Transport {
+                endpoint: "(client)",
+                reason: reason.to_owned(),
+            });
+            (name, Some(Err(err)), Duration::ZERO)
+        })
+        .collect();
+    assemble(target, budget, runs, false, true)
+}
+
 /// How each collector ended (`None`: still running at the deadline).
 type Runs = Vec<(
     &'static str,
@@ -153,7 +192,7 @@ fn assemble(
     let mut longest = Duration::ZERO;
     for (name, result, duration) in runs {
         longest = longest.max(duration);
-        let (collected, error) = match result {
+        let (mut collected, error) = match result {
             Some(Ok(collected)) => (collected, None),
             Some(Err(mut err)) => {
                 credentials_refused |= err.is_auth();
@@ -174,8 +213,12 @@ fn assemble(
                 (Samples::new(), Some(reason))
             }
         };
-        for w in collected.warnings.iter().filter(|_| log) {
-            warn!(target = %target.label, collector = name, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
+        if log {
+            log_warnings(&target.label, name, &collected, &target.limits);
+        }
+        let dropped = cap_series(&mut collected, &target.limits);
+        if dropped > 0 && log {
+            warn!(target = %target.label, collector = name, dropped, limit = target.limits.max_series_per_collector, "series beyond limits.max_series_per_collector dropped");
         }
         samples.append(collected);
         per_collector.push(&COLLECTOR_SUCCESS, &[("collector", name)], error.is_none());
@@ -206,6 +249,28 @@ fn assemble(
         finished: SystemTime::now(),
         duration: longest,
     }
+}
+
+/// Logs the values a collector dropped: at most
+/// `max_warnings_per_collector` lines, then one line with the count of the
+/// rest.
+fn log_warnings(target: &str, collector: &str, collected: &Samples, limits: &Limits) {
+    let shown = limits.max_warnings_per_collector as usize;
+    for w in collected.warnings.iter().take(shown) {
+        warn!(target = %target, collector, endpoint = w.endpoint, field = %w.field, reason = %w.reason, "value dropped");
+    }
+    let more = collected.warnings.len().saturating_sub(shown);
+    if more > 0 {
+        warn!(target = %target, collector, more, limit = shown, "more values dropped than limits.max_warnings_per_collector lets log");
+    }
+}
+
+/// Keeps the first `max_series_per_collector` series; how many were dropped.
+fn cap_series(collected: &mut Samples, limits: &Limits) -> usize {
+    let keep = limits.max_series_per_collector as usize;
+    let dropped = collected.series.len().saturating_sub(keep);
+    collected.series.truncate(keep);
+    dropped
 }
 
 fn log_failure(target: &str, collector: &str, err: &CollectError) {

@@ -59,7 +59,23 @@ pub struct Exporter {
 impl Exporter {
     /// Starts the exporter on `config` and waits until it listens.
     pub fn start(config: &Path) -> Result<Self> {
-        let mut child = Command::new(BINARY)
+        Self::start_with(config, None, &[])
+    }
+
+    /// Starts the exporter with at most `nofile` open descriptors (soft and
+    /// hard, set by `prlimit` before the exporter's code runs, as systemd
+    /// sets a service's) and extra flags.
+    pub fn start_with(config: &Path, nofile: Option<u64>, flags: &[&str]) -> Result<Self> {
+        let mut command = match nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(BINARY);
+                c
+            }
+            None => Command::new(BINARY),
+        };
+        let mut child = command
+            .args(flags)
             .arg(format!("--config.file={}", config.display()))
             .arg("--web.listen-address=127.0.0.1:0")
             .stdout(Stdio::null())
@@ -107,6 +123,11 @@ impl Exporter {
     /// Its CPU seconds so far.
     pub fn cpu_seconds(&self) -> Result<f64> {
         measure::cpu_seconds(self.child.id())
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Its resident memory now and at its peak.

@@ -1,6 +1,6 @@
 //! The floor: the pages a scrape of the session listing reads, fetched by a
 //! client that does nothing with them. It is the exporter's own HTTP stack
-//! (the module's client from `upstream::build_client`, so the same
+//! (a client from the module's `upstream::Connector`, so the same
 //! keep-alive pool and settings), the same page size, the same order and
 //! concurrency (the first page alone, since it tells the total, then the
 //! rest `concurrency` at a time), and every body read to its end and
@@ -69,10 +69,20 @@ pub async fn fetch(
 
 /// GETs page `index` and reads its body to the end; returns its length.
 async fn page(client: &reqwest::Client, base: &str, index: usize) -> Result<u64> {
-    let url = format!(
+    read(client, &page_url(base, index)).await
+}
+
+/// The URL of page `index` of a listing.
+pub fn page_url(base: &str, index: usize) -> String {
+    format!(
         "{base}/api/v1/system/active-users?number={PAGE_SIZE}&start={}",
         index * PAGE_SIZE
-    );
+    )
+}
+
+/// GETs `url` as the exporter would and reads its body to the end;
+/// returns its length.
+pub async fn read(client: &reqwest::Client, url: &str) -> Result<u64> {
     let mut response = client
         .get(url)
         .basic_auth(API_KEY, Some(""))
@@ -80,7 +90,7 @@ async fn page(client: &reqwest::Client, base: &str, index: usize) -> Result<u64>
         .send()
         .await?;
     if !response.status().is_success() {
-        return Err(format!("page {index}: HTTP {}", response.status()).into());
+        return Err(format!("{url}: HTTP {}", response.status()).into());
     }
     let mut bytes = 0;
     while let Some(chunk) = response.chunk().await? {

@@ -32,14 +32,25 @@ pub struct Gateways {
 
 impl Gateways {
     /// Starts `copies` gateways listing `sessions` sessions each, adding
-    /// `latency` to every answer.
+    /// `latency` to every answer, all on 127.0.0.1.
     pub fn start(sessions: usize, latency: Duration, copies: usize) -> Result<Self> {
+        Self::spawn(sessions, latency, copies, false)
+    }
+
+    /// Like `start`, each gateway on a loopback address of its own
+    /// (127.0.x.y), as a fleet of appliances has a host each.
+    pub fn fleet(sessions: usize, latency: Duration, copies: usize) -> Result<Self> {
+        Self::spawn(sessions, latency, copies, true)
+    }
+
+    fn spawn(sessions: usize, latency: Duration, copies: usize, spread: bool) -> Result<Self> {
         let mut child = Command::new(std::env::current_exe()?)
             .args([
                 FLAG,
                 &sessions.to_string(),
                 &latency.as_millis().to_string(),
                 &copies.to_string(),
+                if spread { "spread" } else { "localhost" },
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -74,6 +85,13 @@ impl Drop for Gateways {
     }
 }
 
+/// The `i`-th loopback address of a fleet: 127.0.1.1, 127.0.1.2, ...,
+/// 127.0.1.250, 127.0.2.1, ...
+fn loopback(i: usize) -> std::net::IpAddr {
+    let (x, y) = (1 + i / 250, 1 + i % 250);
+    std::net::Ipv4Addr::new(127, 0, u8::try_from(x).unwrap_or(u8::MAX), y as u8).into()
+}
+
 /// The sessions of a benchmark gateway: realms and nodes as on a large
 /// cluster, four sessions in five of distinct users.
 fn sessions(count: usize) -> Sessions {
@@ -97,9 +115,10 @@ pub fn serve_if_asked(args: &[String]) -> Option<Result<()>> {
 }
 
 fn serve(args: &[String]) -> Result<()> {
-    let [sessions_count, latency_ms, copies] = args else {
-        return Err(format!("usage: {FLAG} SESSIONS LATENCY_MS COPIES").into());
+    let [sessions_count, latency_ms, copies, place] = args else {
+        return Err(format!("usage: {FLAG} SESSIONS LATENCY_MS COPIES spread|localhost").into());
     };
+    let spread = place == "spread";
     let config = IcsConfig {
         sessions: sessions(sessions_count.parse()?),
         latency: Duration::from_millis(latency_ms.parse()?),
@@ -115,8 +134,12 @@ fn serve(args: &[String]) -> Result<()> {
     runtime.block_on(async {
         let sim = IcsSim::new(config);
         let mut running = Vec::with_capacity(copies);
-        for _ in 0..copies {
-            let gateway = sim.start().await?;
+        for i in 0..copies {
+            let gateway = if spread {
+                appliance_exporter::simulator::start_at(loopback(i), sim.router()).await?
+            } else {
+                sim.start().await?
+            };
             println!("url {}", gateway.url());
             running.push(gateway);
         }

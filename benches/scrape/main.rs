@@ -12,6 +12,7 @@
 
 mod baseline;
 mod exporter;
+mod fleet;
 mod floor;
 mod gateways;
 mod measure;
@@ -76,6 +77,8 @@ fn main() -> ExitCode {
         .enable_all()
         .build();
     match runtime {
+        // `cargo bench --bench scrape -- fleet` measures the fleet alone.
+        Ok(rt) if args.iter().any(|a| a == "fleet") => exit(rt.block_on(run_fleet())),
         Ok(rt) => exit(rt.block_on(run())),
         Err(e) => exit(Err(e.into())),
     }
@@ -125,11 +128,42 @@ async fn run() -> Result<bool> {
         growth,
     };
     print!("{}", figures.tables());
-    let goals = figures.goals();
+    let mut goals = figures.goals();
+    goals.extend(fleets(&client).await?);
     for goal in &goals {
         println!("{goal}");
     }
     Ok(goals.iter().all(|g| g.pass))
+}
+
+/// The fleet part alone.
+async fn run_fleet() -> Result<bool> {
+    let machine = report::Machine::now();
+    println!("{}", machine.describe());
+    let goals = fleets(&reqwest::Client::new()).await?;
+    println!("{}", machine.finished().describe());
+    for goal in &goals {
+        println!("{goal}");
+    }
+    Ok(goals.iter().all(|g| g.pass))
+}
+
+/// Measures every fleet, prints their table, returns their goals.
+async fn fleets(client: &reqwest::Client) -> Result<Vec<report::Goal>> {
+    let mut measured = Vec::new();
+    let sizes: Vec<usize> = match std::env::var("FLEET_GATEWAYS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+        Err(_) => fleet::FLEETS.to_vec(),
+    };
+    for gateways in sizes {
+        eprintln!("/metrics of a fleet of {gateways} gateways");
+        measured.push(fleet::measure(client, gateways).await?);
+    }
+    print!("{}", fleet::Fleet::table(&measured));
+    Ok(measured.iter().flat_map(fleet::Fleet::goals).collect())
 }
 
 /// The session listing at one size: floor at each latency, the exporter
@@ -152,7 +186,8 @@ async fn listing(
     let config = Config::load(&config_path)?;
     let module = config.modules.get("sessions").ok_or("no module")?;
     let concurrency = module.active_users.concurrency as usize;
-    let floor_client = appliance_exporter::upstream::build_client(module)?;
+    let floor_client =
+        appliance_exporter::upstream::Connector::new(module, &config.limits)?.client()?;
     let exporter = Exporter::start(&config_path)?;
     let mut baseline = match python {
         Ok(python) => Ok(baseline::Baseline::start(python, &url(MAIN))?),

@@ -6,11 +6,12 @@
 pub mod connect_secure;
 pub mod enterprise_recon;
 pub mod json;
+pub mod offload;
 pub mod sectona;
 #[cfg(test)]
 pub(crate) mod testdata;
 
-use crate::config::{Auth, Credentials, Module};
+use crate::config::{Auth, Credentials, Limits, Module};
 use crate::exposition::{Desc, Samples};
 use crate::upstream::{BasicAuth, Upstream, UpstreamError};
 
@@ -88,6 +89,8 @@ pub struct Context<'a> {
     pub upstream: &'a Upstream,
     /// State kept across scrapes.
     pub shared: &'a Shared,
+    /// The limits in force (pages per listing, ...).
+    pub limits: &'a Limits,
 }
 
 /// Why a collector failed.

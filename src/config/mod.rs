@@ -5,6 +5,8 @@
 //! reload re-reads them, and they only ever leave as [`Secret`].
 
 mod error;
+mod limits;
+mod probe;
 mod raw;
 mod secret;
 mod validate;
@@ -15,6 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub use limits::{Limits, MAX_MIN_INTERVAL, MAX_TIMEOUT};
+pub use probe::{HostPattern, ProbePolicy};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use validate::{auth_fits, check_url, parse_size};
 
@@ -31,6 +35,8 @@ pub struct Config {
     pub modules: BTreeMap<String, Arc<Module>>,
     /// Static targets in file order.
     pub targets: Vec<Arc<Target>>,
+    /// The process-wide limits on upstream work.
+    pub limits: Arc<Limits>,
     /// Things that work but deserve a warning at load (inline secrets).
     pub warnings: Vec<String>,
 }
@@ -96,6 +102,8 @@ pub struct Module {
     pub instance: Option<String>,
     /// Sectona queries.
     pub entitlements: Vec<EntitlementQuery>,
+    /// Where ad-hoc probes may go; `None` refuses them.
+    pub probe: Option<ProbePolicy>,
 }
 
 /// TLS towards the appliance.
@@ -105,6 +113,8 @@ pub struct Tls {
     pub ca_file: Option<PathBuf>,
     /// Do not verify the appliance's certificate (warned at start-up).
     pub insecure_skip_verify: bool,
+    /// SHA-256 fingerprints of appliance certificates accepted as they are.
+    pub pinned_sha256: Vec<[u8; 32]>,
 }
 
 /// ER2 `licenses` collector options.
@@ -205,8 +215,12 @@ pub struct Target {
     pub auth: Option<String>,
 }
 
-/// Default cap on an upstream response body.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default cap on an upstream response body: the largest documented answer
+/// is a page of 200 ICS sessions (about 100 KiB); ER2 licences and risk
+/// lists and a Sectona query's rows are smaller. 16 MiB is over a hundred
+/// times that, four times a 60,000-row answer, and keeps what the requests
+/// in flight may hold (`limits.max_in_flight` bodies) bounded.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// Default module timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -261,13 +275,34 @@ impl Config {
                 humantime::format_duration(m.timeout),
                 m.collectors.join(", ")
             );
+            let _ = writeln!(s, "    ad-hoc probes: {}", probe_summary(m));
         }
+        let l = &self.limits;
+        let _ = writeln!(
+            s,
+            "limits: {} requests in flight, {} targets at once, {} requests per target (at most {} upstream sockets)",
+            l.max_in_flight,
+            l.max_targets_in_flight,
+            l.max_requests_per_target,
+            l.max_upstream_sockets()
+        );
         let _ = writeln!(s, "targets: {}", self.targets.len());
         for t in &self.targets {
             let _ = writeln!(s, "  {}: {} (module {})", t.name, t.url, t.module);
         }
         s
     }
+}
+
+/// One line on a module's ad-hoc probe policy, for `--config.check`.
+fn probe_summary(m: &Module) -> String {
+    let Some(p) = &m.probe else {
+        return "refused (no probe.allowed_hosts)".to_owned();
+    };
+    let hosts: Vec<String> = p.allowed_hosts.iter().map(ToString::to_string).collect();
+    let mut auths = vec![format!("{} (module's)", m.auth)];
+    auths.extend(p.allowed_auths.iter().filter(|a| **a != m.auth).cloned());
+    format!("hosts [{}], auths [{}]", hosts.join(", "), auths.join(", "))
 }
 
 /// Strict YAML decode of `text` (read from `path`) as `T`, remembering the

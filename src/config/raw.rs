@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::EntitlementQuery;
+use super::probe::RawProbe;
 
 /// A value with the line and column it was written at.
 pub type At<T> = Spanned<T>;
@@ -21,6 +22,7 @@ pub struct RawConfig {
     pub modules: BTreeMap<String, At<RawModule>>,
     #[serde(default)]
     pub targets: Vec<At<RawTarget>>,
+    pub limits: Option<super::limits::RawLimits>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +61,7 @@ pub struct RawModule {
     pub leases: Option<At<RawLeases>>,
     pub instance: Option<At<String>>,
     pub entitlements: Option<At<Vec<At<EntitlementQuery>>>>,
+    pub probe: Option<At<RawProbe>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +70,8 @@ pub struct RawTls {
     pub ca_file: Option<At<String>>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    #[serde(default)]
+    pub pinned_sha256: Vec<At<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 
+use super::probe::{HostPattern, ProbePolicy, RawProbe};
 use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
@@ -44,6 +45,7 @@ pub(super) fn validate(file: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         base_dir,
         warnings: Vec::new(),
     };
+    let limits = Arc::new(super::limits::check(file, raw.limits.as_ref())?);
     let mut auths = BTreeMap::new();
     for (name, raw_auth) in &raw.auths {
         let auth = check_auth(&mut ck, name, raw_auth)?;
@@ -83,6 +85,7 @@ pub(super) fn validate(file: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         auths,
         modules,
         targets,
+        limits,
         warnings: ck.warnings,
     })
 }
@@ -273,10 +276,12 @@ fn list_or_none(names: &[&str]) -> String {
     }
 }
 
+/// A positive duration of at most `max`.
 fn parse_duration(
     ck: &Checker<'_>,
     field: &str,
     value: &At<String>,
+    max: Duration,
 ) -> Result<Duration, ConfigError> {
     let d = humantime::parse_duration(value.value.trim()).map_err(|e| {
         ck.err(
@@ -291,7 +296,24 @@ fn parse_duration(
     if d.is_zero() {
         return Err(ck.err(&value.referenced, field, "must be greater than 0"));
     }
-    Ok(d)
+    super::limits::at_most(d, max).map_err(|why| ck.err(&value.referenced, field, why))
+}
+
+/// Parses a SHA-256 fingerprint as admin pages and `openssl x509
+/// -fingerprint -sha256` show it (`AB:CD:…`), or as plain hex.
+pub fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
+    let hex: Vec<u8> = text
+        .bytes()
+        .filter(|b| *b != b':' && !b.is_ascii_whitespace())
+        .collect();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Parses `1048576`, `64MiB`, `10MB`, `512KiB`, `1GiB` into bytes.
@@ -363,13 +385,20 @@ fn check_module(
         }
     };
     let timeout = match &m.timeout {
-        Some(t) => parse_duration(ck, &format!("{field}.timeout"), t)?,
+        Some(t) => parse_duration(ck, &format!("{field}.timeout"), t, super::MAX_TIMEOUT)?,
         None => DEFAULT_TIMEOUT,
     };
     let min_interval = m
         .min_interval
         .as_ref()
-        .map(|t| parse_duration(ck, &format!("{field}.min_interval"), t))
+        .map(|t| {
+            parse_duration(
+                ck,
+                &format!("{field}.min_interval"),
+                t,
+                super::MAX_MIN_INTERVAL,
+            )
+        })
         .transpose()?;
     let max_response_bytes = match &m.max_response_size {
         Some(s) => parse_size(&s.value).ok_or_else(|| {
@@ -390,9 +419,31 @@ fn check_module(
                 Some(ca) => Some(check_ca_file(ck, &format!("{field}.tls.ca_file"), ca)?),
                 None => None,
             };
+            let pinned_sha256 = t
+                .pinned_sha256
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    parse_fingerprint(&p.value).ok_or_else(|| {
+                        ck.err(
+                            &p.referenced,
+                            format!("{field}.tls.pinned_sha256[{i}]"),
+                            format!("\"{}\" is not a SHA-256 fingerprint (64 hex digits, colons allowed)", p.value),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if let (true, Some(first)) = (t.insecure_skip_verify, t.pinned_sha256.first()) {
+                return Err(ck.err(
+                    &first.referenced,
+                    format!("{field}.tls.pinned_sha256"),
+                    "has no effect with insecure_skip_verify: remove insecure_skip_verify to verify against the pins",
+                ));
+            }
             Tls {
                 ca_file,
                 insecure_skip_verify: t.insecure_skip_verify,
+                pinned_sha256,
             }
         }
         None => Tls::default(),
@@ -500,6 +551,11 @@ fn check_module(
         }
         entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
     }
+    let probe = m
+        .probe
+        .as_ref()
+        .map(|p| check_probe(ck, &format!("{field}.probe"), kind, p, auths))
+        .transpose()?;
     Ok(Module {
         name: name.to_owned(),
         kind,
@@ -514,6 +570,44 @@ fn check_module(
         leases,
         instance,
         entitlements,
+        probe,
+    })
+}
+
+fn check_probe(
+    ck: &Checker<'_>,
+    field: &str,
+    kind: Kind,
+    raw: &At<RawProbe>,
+    auths: &BTreeMap<String, Arc<Auth>>,
+) -> Result<ProbePolicy, ConfigError> {
+    let hosts = &raw.value.allowed_hosts;
+    if hosts.value.is_empty() {
+        return Err(ck.err(
+            &hosts.referenced,
+            format!("{field}.allowed_hosts"),
+            "lists no host (remove the probe block to refuse ad-hoc targets)",
+        ));
+    }
+    let allowed_hosts = hosts
+        .value
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            HostPattern::parse(&h.value)
+                .map_err(|why| ck.err(&h.referenced, format!("{field}.allowed_hosts[{i}]"), why))
+        })
+        .collect::<Result<_, _>>()?;
+    let allowed_auths = raw
+        .value
+        .allowed_auths
+        .iter()
+        .enumerate()
+        .map(|(i, a)| check_auth_ref(ck, &format!("{field}.allowed_auths[{i}]"), kind, a, auths))
+        .collect::<Result<_, _>>()?;
+    Ok(ProbePolicy {
+        allowed_hosts,
+        allowed_auths,
     })
 }
 
@@ -770,6 +864,20 @@ mod tests {
         assert_eq!(parse_size("0"), None);
         assert_eq!(parse_size("12 parsecs"), None);
         assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn fingerprints() {
+        let colons = "AB:".repeat(31) + "CD";
+        let mut expected = [0xAB; 32];
+        expected[31] = 0xCD;
+        assert_eq!(parse_fingerprint(&colons), Some(expected));
+        assert_eq!(
+            parse_fingerprint(&colons.replace(':', "").to_lowercase()),
+            Some(expected)
+        );
+        assert_eq!(parse_fingerprint("AB:CD"), None);
+        assert_eq!(parse_fingerprint(&"ZZ".repeat(32)), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the web configuration puts in front of every endpoint: basic
-//! authentication (answered 401 without running the handler) and the
+//! authentication (answered 401 without running the handler, 503 when too
+//! many password checks are in progress) and the
 //! configured response headers (on every answer, 401 and 404 included),
 //! both as the web configuration file says at the time of the request.
 
@@ -11,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
-use crate::webconfig::LiveWebConfig;
+use crate::webconfig::{LiveWebConfig, Verdict};
 
 /// Wraps `router` (every route and the fallback) in the web configuration's
 /// authentication and headers.
@@ -21,11 +22,11 @@ pub fn protect(router: Router, web: Arc<LiveWebConfig>) -> Router {
 
 async fn guard(State(web): State<Arc<LiveWebConfig>>, request: Request, next: Next) -> Response {
     let web = web.current();
-    let allowed = match &web.users {
-        None => true,
+    let verdict = match &web.users {
+        None => Verdict::Allowed,
         Some(users) => {
             users
-                .allows(
+                .verdict(
                     request
                         .headers()
                         .get(header::AUTHORIZATION)
@@ -34,10 +35,9 @@ async fn guard(State(web): State<Arc<LiveWebConfig>>, request: Request, next: Ne
                 .await
         }
     };
-    let mut response = if allowed {
-        next.run(request).await
-    } else {
-        (
+    let mut response = match verdict {
+        Verdict::Allowed => next.run(request).await,
+        Verdict::Denied => (
             StatusCode::UNAUTHORIZED,
             [(
                 header::WWW_AUTHENTICATE,
@@ -45,7 +45,13 @@ async fn guard(State(web): State<Arc<LiveWebConfig>>, request: Request, next: Ne
             )],
             "Unauthorized\n",
         )
-            .into_response()
+            .into_response(),
+        Verdict::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "too many password checks in progress; try again\n",
+        )
+            .into_response(),
     };
     for (name, value) in &web.headers {
         response.headers_mut().insert(name.clone(), value.clone());

@@ -58,7 +58,15 @@ pub async fn probe(
     };
     let target = match resolved {
         Ok(t) => t,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+        Err(e) => {
+            let status = if e.is_refusal() {
+                tracing::info!(reason = %e, "ad-hoc probe refused");
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return (status, format!("{e}\n")).into_response();
+        }
     };
     let remember = !params.contains_key("module");
     let served = app
@@ -86,8 +94,15 @@ pub async fn ready() -> &'static str {
     "Ready.\n"
 }
 
-/// `POST /-/reload`.
+/// `POST /-/reload`, with `--web.enable-lifecycle` only (as in Prometheus).
 pub async fn reload(State(app): State<Arc<App>>) -> Response {
+    if !app.settings.enable_lifecycle {
+        return (
+            StatusCode::FORBIDDEN,
+            "lifecycle endpoints are disabled: start with --web.enable-lifecycle to reload over HTTP, or send SIGHUP\n",
+        )
+            .into_response();
+    }
     match app.reload().await {
         Ok(()) => (StatusCode::OK, "configuration reloaded\n").into_response(),
         Err(reason) => (

@@ -604,6 +604,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             key_file.display()
         ),
         modules: "  ics:\n    kind: connect_secure\n    auth: ics_admin\n    timeout: 10s\n    \
+                  probe: {allowed_hosts: [127.0.0.1], allowed_auths: [ics_key]}\n    \
                   active_users: {page_size: 200, concurrency: 4}\n    \
                   leases: {capacity: {\"Concurrent Users\": 250, \"Named Users\": 50}}\n"
             .to_owned(),

@@ -267,6 +267,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             secret.display()
         ),
         modules: "  er2:\n    kind: enterprise_recon\n    auth: er2_api\n    timeout: 10s\n    \
+                  probe: {allowed_hosts: [127.0.0.1]}\n    \
                   collectors: [licenses, risk, server]\n    licenses: {per_location: true}\n"
             .to_owned(),
         targets: format!(

@@ -1,7 +1,7 @@
 //! Fault injection in front of any simulated appliance: per path prefix,
 //! changed at run time, the faults an appliance or its network can produce
 //! (error statuses, a maintenance page, malformed or truncated or endless
-//! bodies, no answer at all, slowness). Every request is counted by path,
+//! bodies, no answer at all, slowness, any answer a test composes). Every request is counted by path,
 //! so tests can also tell how often the exporter asked.
 
 use std::collections::BTreeMap;
@@ -37,6 +37,9 @@ pub enum Fault {
     Hang,
     /// The normal answer, after this delay.
     Slow(Duration),
+    /// Status 200 and this JSON body: a hostile or broken appliance's
+    /// answer of the right shape (60,000 rows, a claim of 10⁹ sessions).
+    Json(Bytes),
 }
 
 /// The fault settings of one simulator; clones share them.
@@ -178,6 +181,12 @@ async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> R
             tokio::time::sleep(delay).await;
             next.run(request).await
         }
+        Fault::Json(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
     }
 }
 

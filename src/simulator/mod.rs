@@ -45,7 +45,13 @@ impl Drop for Running {
 
 /// Serves `router` on `127.0.0.1:0`.
 pub async fn start(router: Router) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    start_at(std::net::Ipv4Addr::LOCALHOST.into(), router).await
+}
+
+/// Serves `router` on a free port of `ip` (a loopback address such as
+/// 127.0.3.7, so that a fleet of simulated appliances has a host each).
+pub async fn start_at(ip: std::net::IpAddr, router: Router) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -541,6 +541,7 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
         ),
         modules: format!(
             "  sectona:\n    kind: sectona\n    auth: sectona_api\n    timeout: 10s\n    \
+             probe: {{allowed_hosts: [127.0.0.1]}}\n    \
              instance: {instance}\n    entitlements:\n{DEMO_QUERIES}{DEMO_FAILING_QUERY}"
         ),
         targets: format!("  - {{name: pam, url: \"{url}\", module: sectona}}\n"),

@@ -3,8 +3,12 @@
 //! a cap on the response body, and a record of every request.
 
 mod error;
+pub mod limit;
 mod metrics;
+pub mod pool;
+pub mod redirect;
 pub mod tls;
+pub mod verify;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,22 +18,26 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
 pub use error::UpstreamError;
+pub use limit::{Budget, TargetPlace};
 pub use metrics::UpstreamMetrics;
+pub use pool::Connector;
 
-use crate::config::{Module, Secret};
+use crate::config::Secret;
 
-/// Builds the HTTP client of one module; clients are kept across scrapes so
-/// connections to the appliances are reused.
-pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
-    let tls = tls::client_config(&module.tls)?;
+/// Builds an HTTP client on a module's TLS configuration, keeping at most
+/// `max_idle_per_host` idle connections (see [`pool`] for its lifetime).
+pub fn build_client(
+    tls: rustls::ClientConfig,
+    max_idle_per_host: usize,
+) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(concat!("appliance_exporter/", env!("CARGO_PKG_VERSION")))
         .gzip(true)
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(redirect::policy())
         .build()
         .map_err(|e| tls::TlsError::CaFile {
             path: "(client)".into(),
@@ -37,8 +45,9 @@ pub fn build_client(module: &Module) -> Result<reqwest::Client, tls::TlsError> {
         })
 }
 
-/// Credentials for one request.
-#[derive(Debug, Clone)]
+/// Credentials for one request. `Debug` shows neither field: the user
+/// is the key itself for an ICS API key.
+#[derive(Clone)]
 pub struct BasicAuth {
     /// User name (or ICS API key).
     pub username: String,
@@ -46,8 +55,17 @@ pub struct BasicAuth {
     pub password: Secret,
 }
 
-/// One request to make.
-#[derive(Debug)]
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &format_args!("<secret>"))
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// One request to make. `Debug` hides the body (a realm_auth body holds
+/// the admin password) along with the credentials.
 pub struct Request<'a> {
     /// GET, POST, ...
     pub method: Method,
@@ -59,6 +77,21 @@ pub struct Request<'a> {
     pub auth: Option<&'a BasicAuth>,
     /// A JSON body, for POST.
     pub json: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("endpoint", &self.endpoint)
+            .field("path_and_query", &self.path_and_query)
+            .field("auth", &self.auth)
+            .field(
+                "json",
+                &self.json.as_ref().map(|_| format_args!("<secret>")),
+            )
+            .finish()
+    }
 }
 
 impl<'a> Request<'a> {
@@ -136,6 +169,9 @@ pub struct Upstream {
     max_body: u64,
     metrics: Option<UpstreamMetrics>,
     answered: AtomicBool,
+    /// The target's place in the process' budget; every request waits for
+    /// a request place under it.
+    place: TargetPlace,
 }
 
 impl Upstream {
@@ -148,6 +184,7 @@ impl Upstream {
         deadline: Instant,
         max_body: u64,
         metrics: Option<UpstreamMetrics>,
+        place: TargetPlace,
     ) -> Self {
         Self {
             client,
@@ -157,6 +194,7 @@ impl Upstream {
             max_body,
             metrics,
             answered: AtomicBool::new(false),
+            place,
         }
     }
 
@@ -186,12 +224,19 @@ impl Upstream {
     }
 
     /// Sends `req` and reads the whole body (up to the cap), whatever the
-    /// status. Fails on transport errors, timeouts and oversized bodies.
+    /// status, once the budget gives it a place. Fails on transport errors,
+    /// timeouts (waiting for a place counts) and oversized bodies.
     pub async fn send(&self, req: Request<'_>) -> Result<Reply, UpstreamError> {
-        let started = Instant::now();
+        let queued = Instant::now();
         let endpoint = req.endpoint;
-        let result = tokio::time::timeout_at(self.deadline, self.exchange(req)).await;
-        let result = result.unwrap_or(Err(UpstreamError::Timeout { endpoint }));
+        let placed = async {
+            let _place = self.place.request().await;
+            let started = Instant::now();
+            (started, self.exchange(req).await)
+        };
+        let (started, result) = tokio::time::timeout_at(self.deadline, placed)
+            .await
+            .unwrap_or((queued, Err(UpstreamError::Timeout { endpoint })));
         if let Some(m) = &self.metrics {
             let code = match &result {
                 Ok(reply) => reply.status.as_str().to_owned(),
@@ -286,13 +331,29 @@ fn transport_error(endpoint: &'static str, e: &reqwest::Error) -> UpstreamError 
     }
 }
 
+/// An error's text; a refused appliance certificate (inside the I/O
+/// errors of the TLS layer) in the verifier's words.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner: &(dyn std::error::Error + 'static) = e;
+    while let Some(io) = inner.downcast_ref::<std::io::Error>() {
+        match io.get_ref() {
+            Some(wrapped) => inner = wrapped,
+            None => break,
+        }
+    }
+    inner
+        .downcast_ref::<rustls::Error>()
+        .and_then(verify::in_words)
+        .unwrap_or_else(|| e.to_string())
+}
+
 /// The causes of an error, innermost last, without reqwest's own wrapper
 /// text (which repeats the URL).
 fn error_chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = describe(s);
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -305,4 +366,32 @@ fn error_chain(e: &reqwest::Error) -> String {
         return "request failed".into();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_keys_passwords_and_bodies() {
+        let auth = BasicAuth {
+            username: "ics-api-key-0f3c".to_owned(),
+            password: Secret::new("er2-password-77"),
+        };
+        let request = Request::post_json(
+            "/api/v1/realm_auth",
+            "/api/v1/realm_auth",
+            Some(&auth),
+            br#"{"password":"admin-password-42"}"#.to_vec(),
+        );
+        let shown = format!("{auth:?} {request:?}");
+        for secret in ["ics-api-key-0f3c", "er2-password-77", "admin-password-42"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("/api/v1/realm_auth"), "{shown}");
+        assert_eq!(
+            format!("{auth:?}"),
+            "BasicAuth { username: <secret>, password: <secret> }"
+        );
+    }
 }

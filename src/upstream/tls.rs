@@ -1,14 +1,16 @@
-//! TLS towards the appliances: the system roots plus an optional CA file,
-//! or, when the operator asks for it, no certificate verification at all.
+//! TLS towards the appliances: the system roots plus an optional CA file
+//! (whose certificates are also accepted as the exact certificate an
+//! appliance presents) and pinned fingerprints, or, when the operator asks
+//! for it, no certificate verification at all.
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{ClientConfig, RootCertStore};
 
+use super::verify::ApplianceVerifier;
 use crate::config::Tls;
 
 /// The crypto provider used for every TLS connection, in and out.
@@ -34,31 +36,31 @@ pub enum TlsError {
 
 /// Builds the rustls client configuration for one module.
 pub fn client_config(tls: &Tls) -> Result<ClientConfig, TlsError> {
-    let provider = provider();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let mut config = if tls.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
-                algorithms: provider.signature_verification_algorithms,
-            }))
-            .with_no_client_auth()
+    let builder =
+        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let verifier = if tls.insecure_skip_verify {
+        ApplianceVerifier::accept_any()
     } else {
-        builder
-            .with_root_certificates(roots(tls)?)
-            .with_no_client_auth()
+        let (roots, listed) = roots(tls)?;
+        ApplianceVerifier::new(roots, listed, tls.pinned_sha256.clone())?
     };
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
-fn roots(tls: &Tls) -> Result<RootCertStore, TlsError> {
+/// The roots for chains (system and CA file), and the CA file's
+/// certificates themselves.
+fn roots(tls: &Tls) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsError> {
     let mut store = RootCertStore::empty();
     // Unreadable system certificates are skipped: a CA file may be all
     // that is needed, and a missing root shows up as a clear handshake error.
     let native = rustls_native_certs::load_native_certs();
     store.add_parsable_certificates(native.certs);
+    let mut listed = Vec::new();
     if let Some(path) = &tls.ca_file {
         let ca_err = |reason: String| TlsError::CaFile {
             path: path.display().to_string(),
@@ -69,50 +71,9 @@ fn roots(tls: &Tls) -> Result<RootCertStore, TlsError> {
             .collect::<Result<_, _>>()
             .map_err(|e| ca_err(e.to_string()))?;
         for cert in certs {
-            store.add(cert).map_err(|e| ca_err(e.to_string()))?;
+            store.add(cert.clone()).map_err(|e| ca_err(e.to_string()))?;
+            listed.push(cert);
         }
     }
-    Ok(store)
-}
-
-/// `insecure_skip_verify`: any certificate is accepted, but the handshake
-/// signatures are still checked so the connection itself is sound.
-#[derive(Debug)]
-struct AcceptAnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
+    Ok((store, listed))
 }

@@ -5,13 +5,18 @@
 //! takes as long as for a known user with a wrong password. The cache is
 //! keyed by an HMAC (with a key made at start-up) of user, password and
 //! hash, so it holds no password and no value that can be looked up
-//! offline; it is bounded and emptied when full. At most a few bcrypt
-//! checks run at once, so a flood of wrong passwords cannot take every
-//! blocking thread.
+//! offline. Successes and failures are kept apart, each bounded and
+//! emptied when full, so a flood of wrong passwords never pushes out a
+//! scraper's cached login. At most a few bcrypt checks run at once and
+//! only a few more wait, each for a bounded time: past that the answer is
+//! "busy" at once, so the flood cannot take every blocking thread nor
+//! queue a correctly authenticated scrape past its budget.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use base64::Engine as _;
 use ring::hmac;
@@ -27,6 +32,80 @@ const DUMMY_HASH: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DSmehBWtHMnJq4B
 const CACHE_LIMIT: usize = 1024;
 /// bcrypt checks running at once.
 const CONCURRENT_CHECKS: usize = 4;
+/// Checks waiting for one of those places before the answer is "busy".
+const MAX_WAITING: usize = 16;
+/// How long a check waits for a place before the answer is "busy".
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// What the credentials of a request come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A known user with the right password.
+    Allowed,
+    /// Missing, malformed or wrong credentials.
+    Denied,
+    /// Too many checks in progress to check these now (try again).
+    Busy,
+}
+
+/// Cached outcomes, successes apart from failures.
+#[derive(Default)]
+struct Outcomes {
+    allowed: HashSet<[u8; 32]>,
+    denied: HashSet<[u8; 32]>,
+}
+
+impl Outcomes {
+    fn get(&self, tag: &[u8; 32]) -> Option<bool> {
+        if self.allowed.contains(tag) {
+            Some(true)
+        } else if self.denied.contains(tag) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Records an outcome; a full set is emptied first, and only the set
+    /// of the same outcome.
+    fn insert(&mut self, tag: [u8; 32], ok: bool) {
+        let set = if ok {
+            &mut self.allowed
+        } else {
+            &mut self.denied
+        };
+        if set.len() >= CACHE_LIMIT {
+            set.clear();
+        }
+        set.insert(tag);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.allowed.len() + self.denied.len()
+    }
+}
+
+/// Counts one waiting check while alive.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    /// A place in the queue, if fewer than `MAX_WAITING` hold one.
+    fn enter(count: &'a AtomicUsize) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_WAITING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Waiting(count))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// The users allowed in and their bcrypt hashes.
 pub struct Users {
@@ -35,9 +114,11 @@ pub struct Users {
     /// HMAC key of the cache, made at start-up.
     cache_key: hmac::Key,
     /// Outcome by HMAC(user, password, hash).
-    cache: Mutex<HashMap<[u8; 32], bool>>,
+    cache: Mutex<Outcomes>,
     /// Bounds concurrent bcrypt work.
     checks: Arc<Semaphore>,
+    /// Checks waiting for a place among `checks`.
+    waiting: AtomicUsize,
     /// Watches the bcrypt checks that run.
     #[cfg(test)]
     probe: Arc<tests::Probe>,
@@ -82,8 +163,9 @@ impl Users {
         Ok(Users {
             hashes,
             cache_key,
-            cache: Mutex::new(HashMap::default()),
+            cache: Mutex::new(Outcomes::default()),
             checks: Arc::new(Semaphore::new(CONCURRENT_CHECKS)),
+            waiting: AtomicUsize::new(0),
             #[cfg(test)]
             probe: Arc::default(),
         })
@@ -101,26 +183,43 @@ impl Users {
 
     /// Whether an `Authorization` header value carries valid credentials.
     pub async fn allows(&self, authorization: Option<&[u8]>) -> bool {
+        self.verdict(authorization).await == Verdict::Allowed
+    }
+
+    /// What an `Authorization` header value comes to: from the cache, or
+    /// from a bcrypt check when one can be had within the bounds.
+    pub async fn verdict(&self, authorization: Option<&[u8]>) -> Verdict {
         let Some((user, password)) = authorization.and_then(parse_basic) else {
-            return false;
+            return Verdict::Denied;
         };
         let known = self.hashes.get(&user);
         let hash = known.map_or(DUMMY_HASH, String::as_str).to_owned();
         let key = self.cache_tag(&user, &password, &hash);
-        if let Some(&ok) = self
+        let cached = self
             .cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return ok;
+            .get(&key);
+        if let Some(ok) = cached {
+            return if ok {
+                Verdict::Allowed
+            } else {
+                Verdict::Denied
+            };
         }
-        let Ok(_permit) = self.checks.clone().acquire_owned().await else {
-            return false;
+        let permit = {
+            let Some(_waiting) = Waiting::enter(&self.waiting) else {
+                return Verdict::Busy;
+            };
+            match tokio::time::timeout(MAX_WAIT, self.checks.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => return Verdict::Busy,
+            }
         };
         #[cfg(test)]
         let probe = self.probe.clone();
         let matched = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             #[cfg(test)]
             let _running = probe.enter(&hash);
             bcrypt::verify(password, &hash)
@@ -130,12 +229,15 @@ impl Users {
         .and_then(Result::ok)
         .unwrap_or(false);
         let ok = matched && known.is_some();
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, ok);
+        if ok {
+            Verdict::Allowed
+        } else {
+            Verdict::Denied
         }
-        cache.insert(key, ok);
-        ok
     }
 
     fn cache_tag(&self, user: &str, password: &str, hash: &str) -> [u8; 32] {
@@ -254,8 +356,9 @@ mod tests {
         assert!(!u.allows(Some(&header("alice", "nope"))).await);
         assert_eq!(u.cached(), 2);
         assert_eq!(u.probe.checks(), 2, "the repeat came from the cache");
-        // More distinct passwords than the cache holds: it fills up with
-        // the first CACHE_LIMIT - 2, is emptied, and holds the last two.
+        // More distinct wrong passwords than the cache holds: the failures
+        // fill up with the first CACHE_LIMIT - 1, are emptied, and hold the
+        // last one; the login is kept apart and stays cached.
         for i in 0..CACHE_LIMIT {
             assert!(
                 !u.allows(Some(&header("alice", &format!("guess {i}"))))
@@ -264,13 +367,15 @@ mod tests {
         }
         assert_eq!(u.cached(), 2);
         assert_eq!(u.probe.checks(), CACHE_LIMIT + 2);
-        // The last guess is still cached; the right password was dropped
-        // and costs a check again, with the same answer.
         let last = format!("guess {}", CACHE_LIMIT - 1);
         assert!(!u.allows(Some(&header("alice", &last))).await);
         assert_eq!(u.probe.checks(), CACHE_LIMIT + 2);
         assert!(u.allows(Some(&header("alice", "wonderland"))).await);
-        assert_eq!(u.probe.checks(), CACHE_LIMIT + 3);
+        assert_eq!(
+            u.probe.checks(),
+            CACHE_LIMIT + 2,
+            "the login came from the cache"
+        );
     }
 
     #[tokio::test]
@@ -389,6 +494,61 @@ mod tests {
         fn peak(&self) -> usize {
             self.state.lock().unwrap().peak
         }
+    }
+
+    #[tokio::test]
+    async fn past_the_waiting_places_the_answer_is_busy_at_once() {
+        let u = Arc::new(users(&[("alice", "wonderland")]));
+        assert!(u.allows(Some(&header("alice", "wonderland"))).await);
+        // Every bcrypt place taken, and every waiting place.
+        let held = u
+            .checks
+            .clone()
+            .acquire_many_owned(CONCURRENT_CHECKS as u32)
+            .await
+            .unwrap();
+        let waiters: Vec<_> = (0..MAX_WAITING)
+            .map(|i| {
+                let u = u.clone();
+                tokio::spawn(async move {
+                    u.verdict(Some(&header("alice", &format!("guess{i}"))))
+                        .await
+                })
+            })
+            .collect();
+        while u.waiting.load(Ordering::Acquire) < MAX_WAITING {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            u.verdict(Some(&header("alice", "another guess"))).await,
+            Verdict::Busy
+        );
+        // The cached login still answers at once.
+        assert_eq!(
+            u.verdict(Some(&header("alice", "wonderland"))).await,
+            Verdict::Allowed
+        );
+        drop(held);
+        for w in waiters {
+            assert_eq!(w.await.unwrap(), Verdict::Denied);
+        }
+        assert_eq!(u.waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_check_gives_up_after_its_bound() {
+        let u = users(&[("alice", "wonderland")]);
+        let _held = u
+            .checks
+            .clone()
+            .acquire_many_owned(CONCURRENT_CHECKS as u32)
+            .await
+            .unwrap();
+        assert_eq!(
+            u.verdict(Some(&header("alice", "guess"))).await,
+            Verdict::Busy
+        );
+        assert_eq!(u.waiting.load(Ordering::Acquire), 0);
     }
 
     #[test]

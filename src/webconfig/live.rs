@@ -3,6 +3,8 @@
 //! reads it on every request. A changed file that fails to load is logged
 //! once and the previous configuration stays. Switching TLS on or off takes
 //! a restart: the listeners' protocol does not change under the scrapers.
+//! So does removing every basic-auth user: a blank or half-written file
+//! must not open the endpoints.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -47,6 +49,9 @@ impl LiveWebConfig {
             match WebConfig::load(&source) {
                 Ok(web) if web.tls.is_some() != state.current.tls.is_some() => {
                     warn!(file = %source.display(), "the web configuration changed whether TLS is on; that takes a restart, keeping the previous configuration");
+                }
+                Ok(web) if web.users.is_none() && state.current.users.is_some() => {
+                    warn!(file = %source.display(), "the web configuration changed to one without basic_auth_users, which would open every endpoint (a blank or half-written file?); removing authentication takes a restart, keeping the previous configuration");
                 }
                 Ok(web) => {
                     for w in &web.warnings {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderName, HeaderValue};
 
-pub use basic_auth::{Users, parse_basic};
+pub use basic_auth::{Users, Verdict, parse_basic};
 pub use live::LiveWebConfig;
 
 use crate::config::ConfigError;

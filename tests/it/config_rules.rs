@@ -27,8 +27,8 @@ macro_rules! rule {
 }
 
 rule! {
-    unknown_top_level_key => ":1:1: modles: unknown field `modles`, expected one of auths, modules, targets";
-    unknown_module_key => ":7:5: modules.er2.timout: unknown field `timout`, expected one of kind, auth, timeout, min_interval, max_response_size, tls, collectors, licenses, active_users, leases, instance, entitlements";
+    unknown_top_level_key => ":1:1: modles: unknown field `modles`, expected one of auths, modules, targets, limits";
+    unknown_module_key => ":7:5: modules.er2.timout: unknown field `timout`, expected one of kind, auth, timeout, min_interval, max_response_size, tls, collectors, licenses, active_users, leases, instance, entitlements, probe";
     unknown_kind => ":5:11: modules.er2.kind: unknown variant `enterprise_recorn`, expected one of enterprise_recon, connect_secure, sectona";
     missing_kind => ":5:5: modules.er2.kind: missing field `kind`";
     missing_module_auth => ":3:5: modules.er2.auth: missing field `auth`";

@@ -425,6 +425,10 @@ async fn a_key_is_shared_by_targets_and_probes_of_the_same_gateway() {
         Creds::Admin(ADMIN_PASSWORD),
         4,
         &[("a", &url), ("b", &url)],
+    )
+    .replace(
+        "    timeout: 20s\n",
+        "    timeout: 20s\n    probe: {allowed_hosts: [127.0.0.1]}\n",
     );
     let exporter = Exporter::start_in(work, &yaml).await;
     let m = exporter.metrics().await;

@@ -257,7 +257,7 @@ async fn certificate_from_the_wrong_ca() {
     unreachable(
         tls_sim.url(),
         &extra,
-        "invalid peer certificate: UnknownIssuer",
+        "is issued by an unknown authority: add the issuing CA to tls.ca_file",
     )
     .await;
     // The control: trusting the right CA, the same appliance works.

@@ -180,12 +180,14 @@ async fn several_queries_of_each_entitlement_type() {
 }
 
 #[tokio::test]
-async fn all_queries_of_a_target_are_in_flight_together() {
-    // Each request is held until all nine are in flight: sequential
-    // requests would never get there.
-    let (pam, requests) = server(|c| c.hold_until_in_flight = Some(9)).await;
+async fn the_queries_of_a_target_are_in_flight_together_up_to_its_cap() {
+    // Each request is held until eight are in flight: sequential requests
+    // would never get there, and the ninth query waits for the target's
+    // cap (limits.max_requests_per_target, 8 by default).
+    let (pam, requests) = server(|c| c.hold_until_in_flight = Some(8)).await;
     let m = scrape(PASSWORD, INSTANCE, &[("pam", pam.url())]).await;
-    assert_eq!(requests.max_in_flight(), 9);
+    assert_eq!(requests.count(), 9);
+    assert_eq!(requests.max_in_flight(), 8);
     assert_eq!(success(&m, "pam"), Some(1.0), "{m}");
 }
 

@@ -19,7 +19,7 @@ async fn exporter() -> (Exporter, simulator::Running) {
     let yaml = format!(
         "auths:\n  er2_api: {{username: apiuser, password_file: {}}}\n  other: {{username: apiuser, password_file: {}}}\n  \
          key: {{api_key_file: {}}}\n\
-         modules:\n  er2: {{kind: enterprise_recon, auth: er2_api}}\n\
+         modules:\n  er2: {{kind: enterprise_recon, auth: er2_api, probe: {{allowed_hosts: [127.0.0.1], allowed_auths: [other]}}}}\n\
          targets:\n  - {{name: er2-prod, url: \"{}\", module: er2}}\n",
         pw.display(),
         other.display(),
@@ -93,14 +93,6 @@ async fn probe_rejects_what_it_cannot_resolve() {
             "unknown module \"ics\"\n",
         ),
         (
-            &format!("/probe?target={url}&module=er2&auth=missing"),
-            "unknown auth \"missing\"\n",
-        ),
-        (
-            &format!("/probe?target={url}&module=er2&auth=key"),
-            "auth \"key\" cannot be used with module \"er2\": kind enterprise_recon needs an auth with username and password (and no realm or api_key)\n",
-        ),
-        (
             "/probe?target=ftp://x&module=er2",
             "target: URL scheme must be http or https, not ftp\n",
         ),
@@ -113,6 +105,20 @@ async fn probe_rejects_what_it_cannot_resolve() {
         let a = exporter.get(path).await;
         assert_eq!(a.status, 400, "{path}: {}", a.body);
         assert_eq!(a.body, message, "{path}");
+    }
+    // An auth the module's probe.allowed_auths does not list is refused,
+    // whether or not it exists.
+    for auth in ["key", "missing"] {
+        let a = exporter
+            .get(&format!("/probe?target={url}&module=er2&auth={auth}"))
+            .await;
+        assert_eq!(
+            (a.status, a.body),
+            (
+                403,
+                format!("auth \"{auth}\" is not in modules.er2.probe.allowed_auths\n")
+            )
+        );
     }
 }
 

@@ -40,7 +40,7 @@ async fn bench(module_extra: &str) -> (Exporter, Faults, simulator::Running) {
 
 #[tokio::test]
 async fn simultaneous_scrapes_cause_one_set_of_upstream_requests() {
-    let (exporter, faults, sim) = bench("").await;
+    let (exporter, faults, sim) = bench("    probe: {allowed_hosts: [127.0.0.1]}\n").await;
     // Slow enough that all scrapes overlap, even on a loaded machine.
     faults.set("/v1", Fault::Slow(Duration::from_secs(2)));
     let paths = [

@@ -27,6 +27,7 @@ use tracing::{debug, warn};
 
 use super::{Gateway, session_page};
 use crate::collectors::json::{self, Flag, Num, OneOrMany, TextRef};
+use crate::collectors::offload;
 use crate::config::ActiveUsersOptions;
 use crate::exposition::{Desc, Samples};
 use crate::upstream::UpstreamError;
@@ -691,15 +692,17 @@ impl ActiveUsers {
 /// takes at `page_size` (0-based offsets), and how many may be asked for
 /// at most: one more when `start` turns out to be 1-based (each page then
 /// begins one session earlier), one more for sessions that shift while the
-/// listing is read.
-fn plan(total: Option<u64>, page_size: u64) -> (u64, u64) {
-    match total {
+/// listing is read. Neither exceeds `max_pages` (`limits.max_pages`), so a
+/// gateway that claims 10⁹ sessions costs that many pages, not 5 million.
+fn plan(total: Option<u64>, page_size: u64, max_pages: u64) -> (u64, u64) {
+    let (pages, bound) = match total {
         Some(t) => {
             let pages = t.div_ceil(page_size).max(1);
             (pages, pages.saturating_add(2))
         }
         None => (MAX_PAGES_WITHOUT_TOTAL, MAX_PAGES_WITHOUT_TOTAL),
-    }
+    };
+    (pages.min(max_pages), bound.min(max_pages))
 }
 
 /// Fetches page `index` and digests it.
@@ -710,10 +713,12 @@ async fn read_page(
 ) -> Result<(u64, PageDigest), UpstreamError> {
     let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
     let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
-    // Read right here: a page takes a fraction of a millisecond, less than
-    // a trip through the blocking pool costs, and a /metrics of hundreds of
-    // gateways does not start a thread for each page in flight.
-    let digest = PageDigest::of(&body)?;
+    // A page of the usual size is read right here: it takes a fraction of
+    // a millisecond, less than a trip through the blocking pool costs, and
+    // a /metrics of hundreds of gateways does not start a thread for each
+    // page in flight. A page far larger than the gateway's cap of 200
+    // sessions is read off the worker.
+    let digest = offload::by_size(ENDPOINT, body.len(), move || PageDigest::of(&body)).await??;
     Ok((index, digest))
 }
 
@@ -721,6 +726,7 @@ async fn read_page(
 pub async fn fetch(
     gateway: &Gateway<'_>,
     options: &ActiveUsersOptions,
+    max_pages: u32,
 ) -> Result<ActiveUsers, UpstreamError> {
     let page_size = u64::from(options.page_size.max(1));
     let concurrency = options.concurrency.max(1) as usize;
@@ -738,7 +744,7 @@ pub async fn fetch(
         return Ok(listing);
     }
 
-    let (planned, bound) = plan(total, page_size);
+    let (planned, bound) = plan(total, page_size, u64::from(max_pages.max(1)));
     let mut end = planned; // pages [0, end) are wanted
     let mut next = 1;
     let mut last_page: Option<u64> = None; // a page that ended the listing
@@ -1205,13 +1211,18 @@ mod tests {
 
     #[test]
     fn page_plan() {
-        assert_eq!(plan(Some(1234), 200), (7, 9));
-        assert_eq!(plan(Some(1400), 200), (7, 9));
-        assert_eq!(plan(Some(0), 200), (1, 3));
+        const NO_LIMIT: u64 = u64::MAX;
+        assert_eq!(plan(Some(1234), 200, NO_LIMIT), (7, 9));
+        assert_eq!(plan(Some(1400), 200, NO_LIMIT), (7, 9));
+        assert_eq!(plan(Some(0), 200, NO_LIMIT), (1, 3));
         assert_eq!(
-            plan(None, 200),
+            plan(None, 200, NO_LIMIT),
             (MAX_PAGES_WITHOUT_TOTAL, MAX_PAGES_WITHOUT_TOTAL)
         );
+        // A gateway claiming 10⁹ sessions is read up to the page limit.
+        assert_eq!(plan(Some(1_000_000_000), 200, 1_000), (1_000, 1_000));
+        assert_eq!(plan(Some(1400), 200, 8), (7, 8));
+        assert_eq!(plan(None, 200, 50), (50, 50));
         assert!(
             PageEnd {
                 records: 199,

@@ -15,7 +15,6 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tracing::{debug, info};
 
-use crate::collectors::json;
 use crate::collectors::{CollectError, Context};
 use crate::config::{Credentials, Secret};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
@@ -227,7 +226,7 @@ impl<'a> Gateway<'a> {
     }
 
     /// GETs and decodes a JSON answer, which must be a success.
-    pub async fn get_json<T: DeserializeOwned>(
+    pub async fn get_json<T: DeserializeOwned + Send + 'static>(
         &self,
         endpoint: &'static str,
         path_and_query: &str,
@@ -236,7 +235,7 @@ impl<'a> Gateway<'a> {
             .get(endpoint, path_and_query)
             .await?
             .require_success()?;
-        json::decode(endpoint, &reply.body)
+        crate::collectors::offload::decode(endpoint, &reply.body).await
     }
 
     async fn sign_in(&self, login: &RealmLogin<'_>) -> Result<Secret, UpstreamError> {

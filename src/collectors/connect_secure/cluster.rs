@@ -111,6 +111,16 @@ pub enum Cluster {
     Clustered(ClusterStatus),
 }
 
+impl Cluster {
+    /// Members, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Cluster::Standalone => 0,
+            Cluster::Clustered(status) => status.members.0.len(),
+        }
+    }
+}
+
 /// Fetches the cluster status.
 pub async fn fetch(gateway: &Gateway<'_>) -> Result<Cluster, UpstreamError> {
     let reply = gateway.get(ENDPOINT, ENDPOINT).await?;
@@ -118,7 +128,7 @@ pub async fn fetch(gateway: &Gateway<'_>) -> Result<Cluster, UpstreamError> {
         return Ok(Cluster::Standalone);
     }
     let reply = reply.require_success()?;
-    let status: ClusterStatus = crate::collectors::json::decode(ENDPOINT, &reply.body)?;
+    let status: ClusterStatus = crate::collectors::offload::decode(ENDPOINT, &reply.body).await?;
     Ok(
         if status.members.0.is_empty() && status.name.as_str().is_none_or(str::is_empty) {
             Cluster::Standalone

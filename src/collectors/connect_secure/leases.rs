@@ -36,6 +36,16 @@ pub struct LeaseInformation {
     pub counts: Counts,
 }
 
+impl LeaseInformation {
+    /// Features, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        self.counts
+            .features
+            .as_ref()
+            .map_or(0, |f| f.feature.0.len())
+    }
+}
+
 /// `leased-license-counts` (only the part used).
 #[derive(Debug, Default, Deserialize)]
 pub struct Counts {

@@ -15,7 +15,7 @@ pub mod system;
 use std::collections::HashSet;
 
 use super::json::Text;
-use super::{CollectError, Context};
+use super::{CollectError, Context, offload};
 use crate::exposition::Samples;
 
 pub use auth::Gateway;
@@ -42,18 +42,27 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
     let gateway = Gateway::new(ctx)?;
     match name {
         "healthcheck" => Ok(healthcheck::encode(&healthcheck::fetch(&gateway).await?)),
-        "cluster" => Ok(cluster::encode(&cluster::fetch(&gateway).await?)),
+        "cluster" => {
+            let snapshot = cluster::fetch(&gateway).await?;
+            let rows = snapshot.rows();
+            let encode = move || cluster::encode(&snapshot);
+            Ok(offload::encode(cluster::ENDPOINT, rows, encode).await?)
+        }
         "active_users" => {
-            let snapshot = active_users::fetch(&gateway, &ctx.module.active_users).await?;
+            let snapshot =
+                active_users::fetch(&gateway, &ctx.module.active_users, ctx.limits.max_pages)
+                    .await?;
             Ok(active_users::encode(
                 &snapshot,
                 ctx.module.active_users.top_values as usize,
             ))
         }
-        "leases" => Ok(leases::encode(
-            &leases::fetch(&gateway).await?,
-            &ctx.module.leases,
-        )),
+        "leases" => {
+            let snapshot = leases::fetch(&gateway).await?;
+            let (rows, options) = (snapshot.rows(), ctx.module.leases.clone());
+            let encode = move || leases::encode(&snapshot, &options);
+            Ok(offload::encode(leases::ENDPOINT, rows, encode).await?)
+        }
         "system" => Ok(system::encode(&system::fetch(&gateway).await?)),
         "named_users" => Ok(named_users::encode(&named_users::fetch(&gateway).await?)),
         other => Err(CollectError::Unsupported(format!(

@@ -5,7 +5,7 @@ pub mod licenses;
 pub mod risk;
 pub mod server;
 
-use super::{CollectError, Context, basic_auth};
+use super::{CollectError, Context, basic_auth, offload};
 use crate::exposition::Samples;
 
 /// The collectors of the family, in default order.
@@ -17,11 +17,15 @@ pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, C
     match name {
         "licenses" => {
             let snapshot = licenses::fetch(ctx.upstream, &auth).await?;
-            Ok(licenses::encode(&snapshot, &ctx.module.licenses))
+            let options = ctx.module.licenses.clone();
+            let rows = snapshot.rows();
+            let encode = move || licenses::encode(&snapshot, &options);
+            Ok(offload::encode(licenses::ENDPOINT, rows, encode).await?)
         }
         "risk" => {
             let snapshot = risk::fetch(ctx.upstream, &auth).await?;
-            Ok(risk::encode(&snapshot))
+            let rows = snapshot.rows();
+            Ok(offload::encode(risk::PROFILES, rows, move || risk::encode(&snapshot)).await?)
         }
         "server" => {
             let snapshot = server::fetch(ctx.upstream, &auth).await?;

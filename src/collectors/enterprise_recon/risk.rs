@@ -75,6 +75,16 @@ pub enum Part<T> {
     Denied(String),
 }
 
+impl<T> Part<T> {
+    /// Rows read (none when denied).
+    pub fn rows(&self) -> usize {
+        match self {
+            Part::Read(list) => list.len(),
+            Part::Denied(_) => 0,
+        }
+    }
+}
+
 /// What the risk endpoints said.
 #[derive(Debug)]
 pub enum Risk {
@@ -118,21 +128,24 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Risk, Upstre
         return Ok(Risk::Unavailable);
     }
     Ok(Risk::Available {
-        levels: decode_part(levels)?,
-        profiles: decode_part(profiles)?,
-        rules: decode_part(rules)?,
+        levels: decode_part(levels).await?,
+        profiles: decode_part(profiles).await?,
+        rules: decode_part(rules).await?,
     })
 }
 
 /// A list, or the permission refusal that stands for it (any 403 that is
 /// not the PRO-edition one).
-fn decode_part<T: serde::de::DeserializeOwned>(reply: Reply) -> Result<Part<T>, UpstreamError> {
+async fn decode_part<T: serde::de::DeserializeOwned + Send + 'static>(
+    reply: Reply,
+) -> Result<Part<T>, UpstreamError> {
     if reply.status == reqwest::StatusCode::FORBIDDEN {
         let message = json::error_message(&reply.body).unwrap_or_default();
         return Ok(Part::Denied(json::clip(&message, 80)));
     }
     let reply = reply.require_success()?;
-    let list: json::OneOrMany<T> = json::decode(reply.endpoint, &reply.body)?;
+    let list: json::OneOrMany<T> =
+        crate::collectors::offload::decode(reply.endpoint, &reply.body).await?;
     Ok(Part::Read(list.0))
 }
 
@@ -157,6 +170,20 @@ fn read_part<'a, T>(s: &mut Samples, endpoint: &'static str, part: &'a Part<T>) 
                 ),
             );
             None
+        }
+    }
+}
+
+impl Risk {
+    /// Rows of every list, which the encoding's work follows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Risk::Unavailable => 0,
+            Risk::Available {
+                levels,
+                profiles,
+                rules,
+            } => levels.rows() + profiles.rows() + rules.rows(),
         }
     }
 }

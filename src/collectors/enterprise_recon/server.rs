@@ -90,7 +90,7 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Snapshot, Up
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     Ok(Snapshot {
-        server: json::decode(ENDPOINT, &reply.body)?,
+        server: crate::collectors::offload::decode(ENDPOINT, &reply.body).await?,
         received_at,
     })
 }

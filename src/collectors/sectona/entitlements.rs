@@ -27,6 +27,7 @@ use tracing::warn;
 
 use super::codes;
 use crate::collectors::json::{self, Flag, OneOrMany, Text};
+use crate::collectors::offload;
 use crate::collectors::{CollectError, Context, PartFailure, basic_auth};
 use crate::config::EntitlementQuery;
 use crate::exposition::{Desc, Samples};
@@ -203,7 +204,9 @@ pub fn request_body(query: &EntitlementQuery, instance: &str) -> Vec<u8> {
     serde_json::Value::Object(body).to_string().into_bytes()
 }
 
-/// Sends every query concurrently and reads each answer.
+/// Sends every query concurrently (each waiting for its place under the
+/// target's cap, `limits.max_requests_per_target`, and the process'
+/// budget) and reads each answer, a large one off the async worker.
 pub async fn fetch<'q>(
     upstream: &Upstream,
     auth: &BasicAuth,
@@ -216,7 +219,9 @@ pub async fn fetch<'q>(
             .send(Request::post_json(ENDPOINT, ENDPOINT, Some(auth), body))
             .await;
         let (version, outcome) = match sent {
-            Ok(reply) => interpret(reply),
+            Ok(reply) => offload::by_size(ENDPOINT, reply.body.len(), move || interpret(reply))
+                .await
+                .unwrap_or_else(|e| (None, Outcome::Failed(e))),
             Err(e) => (None, Outcome::Failed(e)),
         };
         QueryResult {

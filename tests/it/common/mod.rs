@@ -129,6 +129,9 @@ impl Exporter {
             config_file: config_path.clone(),
             timeout_offset: offset,
             telemetry_path: "/metrics".into(),
+            // The in-process exporter is reloaded over HTTP by the tests.
+            enable_lifecycle: true,
+            demo: false,
         };
         let app = Arc::new(App::new(settings, config).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
