@@ -6,7 +6,8 @@
 //! `e2e`, the runbook's Alertmanager configuration against amtool and a
 //! real Alertmanager in `alertmanager`, the snmp_exporter module and the
 //! SNMP panels and alerts against snmp_exporter and simulated gateways in
-//! `snmp`, the links between the README and `docs/` in `docs`.
+//! `snmp`, the links between the README and `docs/` in `docs`, the ER2
+//! master server and session panels' figures in `signals`.
 
 mod alertmanager;
 mod dashboard_lint;
@@ -14,6 +15,7 @@ mod docs;
 mod e2e;
 mod fleet_dashboard;
 mod loopback;
+mod signals;
 mod snmp;
 mod snmp_stand_in;
 
