@@ -1,0 +1,88 @@
+//! A configuration made ready to serve: the connector (HTTP client, TLS
+//! prepared) of each module and the budget of upstream work its limits
+//! set, and the warnings it gives when it comes into force.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tracing::warn;
+
+use crate::config::{Auth, Config, Module};
+use crate::scrape::ScrapeTarget;
+use crate::upstream::{Budget, Connector};
+
+/// A configuration with the connector of each module and the budget of
+/// upstream work its limits set.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Connector (TLS prepared) per module name.
+    connectors: BTreeMap<String, Arc<Connector>>,
+    /// The budget every collection of this configuration shares. A reload
+    /// brings a new one; collections still running finish under the old.
+    pub budget: Budget,
+}
+
+impl Loaded {
+    /// Prepares the connector of every module and the budget.
+    pub fn new(config: Config) -> Result<Self, String> {
+        let mut connectors = BTreeMap::new();
+        for (name, module) in &config.modules {
+            let connector = Connector::new(module, &config.limits)
+                .map_err(|e| format!("{}: modules.{name}.tls: {e}", config.source.display()))?;
+            connectors.insert(name.clone(), Arc::new(connector));
+        }
+        let budget = Budget::new(&config.limits);
+        Ok(Self {
+            config,
+            connectors,
+            budget,
+        })
+    }
+
+    /// What a scrape of a target of `module` needs from the configuration.
+    pub(super) fn scrape_target(
+        &self,
+        label: String,
+        url: url::Url,
+        module: &Arc<Module>,
+        auth: Arc<Auth>,
+        adhoc: bool,
+    ) -> Option<ScrapeTarget> {
+        Some(ScrapeTarget {
+            label,
+            url,
+            module: module.clone(),
+            auth,
+            adhoc,
+            connector: self.connectors.get(&module.name)?.clone(),
+            budget: self.budget.clone(),
+            limits: self.config.limits.clone(),
+        })
+    }
+
+    /// Logs what an operator should know of this configuration as it comes
+    /// into force: its warnings, credentials sent over plain HTTP (except to
+    /// the demo's loopback appliances), certificates not verified.
+    pub(super) fn announce(&self, demo: bool) {
+        for w in &self.config.warnings {
+            warn!(reason = %w, "configuration warning");
+        }
+        for t in &self.config.targets {
+            let loopback = t.url.host().is_some_and(|h| match h {
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+                url::Host::Domain(d) => d == "localhost",
+            });
+            if t.url.scheme() == "http" && !(demo && loopback) {
+                warn!(target = %t.name, url = %t.url, "credentials are sent to this target over plain http, readable by anyone on the path; use https");
+            }
+        }
+        for (name, module) in &self.config.modules {
+            if module.tls.insecure_skip_verify {
+                warn!(module = %name, "tls.insecure_skip_verify is set: appliance certificates are not verified");
+            }
+        }
+    }
+}
