@@ -7,9 +7,32 @@ use std::sync::Arc;
 
 use tracing::warn;
 
-use crate::config::{Auth, Config, Module};
+use crate::config::{Auth, Config, ConfigError, Module};
 use crate::scrape::ScrapeTarget;
+use crate::upstream::tls::TlsError;
 use crate::upstream::{Budget, Connector};
+
+/// Why a configuration cannot be put in force. The message names the file
+/// and, past decoding, the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file cannot be read, decoded or validated.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A module's TLS settings cannot make its connector.
+    #[error("{file}: modules.{module}.tls: {source}")]
+    Tls {
+        /// The configuration file.
+        file: String,
+        /// The module.
+        module: String,
+        /// Why its TLS settings do not work.
+        source: TlsError,
+    },
+    /// The reload task ended without an answer.
+    #[error("reload task failed: {0}")]
+    TaskFailed(#[from] tokio::task::JoinError),
+}
 
 /// A configuration with the connector of each module and the budget of
 /// upstream work its limits set.
@@ -26,11 +49,15 @@ pub struct Loaded {
 
 impl Loaded {
     /// Prepares the connector of every module and the budget.
-    pub fn new(config: Config) -> Result<Self, String> {
+    pub fn new(config: Config) -> Result<Self, LoadError> {
         let mut connectors = BTreeMap::new();
         for (name, module) in &config.modules {
-            let connector = Connector::new(module, &config.limits)
-                .map_err(|e| format!("{}: modules.{name}.tls: {e}", config.source.display()))?;
+            let connector =
+                Connector::new(module, &config.limits).map_err(|source| LoadError::Tls {
+                    file: config.source.display().to_string(),
+                    module: name.clone(),
+                    source,
+                })?;
             connectors.insert(name.clone(), Arc::new(connector));
         }
         let budget = Budget::new(&config.limits);

@@ -31,7 +31,7 @@ use last_scrape::LastScrapes;
 
 pub use collections::Served;
 pub use last_scrape::LastScrape;
-pub use loaded::Loaded;
+pub use loaded::{LoadError, Loaded};
 pub use targets::ProbeError;
 
 /// Settings from the command line that shape request handling.
@@ -71,7 +71,7 @@ pub struct App {
 
 impl App {
     /// An exporter serving `config`.
-    pub fn new(settings: Settings, config: Config) -> Result<Self, String> {
+    pub fn new(settings: Settings, config: Config) -> Result<Self, LoadError> {
         let loaded = Loaded::new(config)?;
         loaded.announce(settings.demo);
         let metrics = SelfMetrics::new();

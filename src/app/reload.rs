@@ -8,20 +8,17 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 
-use super::{App, Loaded};
+use super::{App, LoadError, Loaded};
 
 impl App {
     /// Re-reads the configuration file; on error the old configuration
     /// stays in force and the error (file, line, field) is returned.
-    pub async fn reload(&self) -> Result<(), String> {
+    pub async fn reload(&self) -> Result<(), LoadError> {
         let _one_at_a_time = self.reloading.lock().await;
         let path = self.settings.config_file.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let config = Config::load(&path).map_err(|e| e.to_string())?;
-            Loaded::new(config)
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("reload task failed: {e}")));
+        let result = tokio::task::spawn_blocking(move || Loaded::new(Config::load(&path)?))
+            .await
+            .unwrap_or_else(|e| Err(LoadError::from(e)));
         match result {
             Ok(loaded) => {
                 loaded.announce(self.settings.demo);
