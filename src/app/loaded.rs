@@ -113,3 +113,43 @@ impl Loaded {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CA file that passed the checks at load and was then removed: the
+    /// error names the configuration file, the module and the CA file.
+    #[test]
+    fn a_module_whose_tls_fails_is_named_with_the_file() {
+        crate::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["ca.example".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.path().join("pw"), "pw\n").unwrap();
+        let file = dir.path().join("config.yml");
+        std::fs::write(
+            &file,
+            "auths:\n  a: {username: u, password_file: pw}\nmodules:\n  er2:\n    kind: enterprise_recon\n    auth: a\n    tls: {ca_file: ca.pem}\n",
+        )
+        .unwrap();
+        let config = Config::load(&file).unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::remove_file(&ca_file).unwrap();
+        let err = Loaded::new(config).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Tls { module, .. } if module == "er2"),
+            "{err:?}"
+        );
+        let expected = format!(
+            "{}: modules.er2.tls: CA file {}: ",
+            file.display(),
+            ca_file.display()
+        );
+        assert!(err.to_string().starts_with(&expected), "{err}");
+    }
+}
