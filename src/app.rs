@@ -20,7 +20,7 @@ use futures::future::{BoxFuture, Shared as SharedFuture};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::collectors::Shared;
+use crate::appliances::Shared;
 use crate::config::{self, Config};
 use crate::exposition::{Block, Desc, Samples};
 use crate::scrape::{self, ScrapeTarget, TargetReport};

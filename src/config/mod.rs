@@ -5,6 +5,7 @@
 //! reload re-reads them, and they only ever leave as [`Secret`].
 
 mod error;
+mod kind;
 mod limits;
 mod probe;
 mod raw;
@@ -17,12 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub use kind::Kind;
 pub use limits::{Limits, MAX_MIN_INTERVAL, MAX_TIMEOUT};
 pub use probe::{HostPattern, ProbePolicy};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use validate::{auth_fits, check_url, parse_size};
-
-use crate::collectors::Kind;
 
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]

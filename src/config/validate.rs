@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 
+use super::Kind;
 use super::probe::{HostPattern, ProbePolicy, RawProbe};
 use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
@@ -17,7 +18,6 @@ use super::{
     DEFAULT_TIMEOUT, EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions, Module,
     Target, Tls,
 };
-use crate::collectors::Kind;
 
 /// Context shared by the checks: the file, for error messages and for
 /// resolving relative paths.

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{DemoPart, Running, basic_credentials, json_response, serve_for_demo, write_secret};
-use crate::collectors::sectona::codes;
+use crate::appliances::sectona::codes;
 
 /// The endpoint.
 pub const PATH: &str = "/API/APP/APP007/GetEntitlement";

@@ -26,11 +26,10 @@ use serde::de::{Deserialize, Deserializer};
 use tracing::warn;
 
 use super::codes;
-use crate::collectors::json::{self, Flag, OneOrMany, Text};
-use crate::collectors::offload;
-use crate::collectors::{CollectError, Context, PartFailure, basic_auth};
+use crate::collector::{CollectError, Context, PartFailure, basic_auth, offload};
 use crate::config::EntitlementQuery;
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Flag, OneOrMany, Text};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
 
 /// The endpoint, as requested, logged and labelled.
@@ -251,7 +250,7 @@ pub fn interpret(reply: Reply) -> (Option<String>, Outcome) {
     }
     let answer = match decoded {
         Ok(answer) => answer,
-        Err(e) => return (None, Outcome::Failed(e)),
+        Err(e) => return (None, Outcome::Failed(e.into())),
     };
     let version = answer.version();
     let code = answer.error_code();
@@ -509,9 +508,9 @@ mod tests {
     }
 
     fn check_testdata(out: &str, file: &str) {
-        crate::collectors::testdata::assert_matches(
+        crate::collector::testdata::assert_matches(
             out,
-            &format!("collectors/sectona/testdata/{file}"),
+            &format!("appliances/sectona/testdata/{file}"),
         );
     }
 
