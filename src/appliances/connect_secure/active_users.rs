@@ -25,9 +25,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tracing::{debug, warn};
 
+use super::options::ActiveUsersOptions;
 use super::{Gateway, SharedState, session_page};
 use crate::collector::{CollectError, Context, offload};
-use crate::config::ActiveUsersOptions;
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Flag, Num, OneOrMany, TextRef};
 use crate::upstream::UpstreamError;

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
+use super::options::LeasesOptions;
 use super::{Gateway, SharedState, unique_name};
 use crate::collector::{CollectError, Context, offload};
-use crate::config::LeasesOptions;
 use crate::exposition::{Desc, Samples};
 use crate::json::{Num, OneOrMany, Text};
 use crate::upstream::UpstreamError;

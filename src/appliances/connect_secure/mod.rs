@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod healthcheck;
 pub mod leases;
 pub mod named_users;
+pub mod options;
 mod session_page;
 pub mod system;
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
+use super::options::LicensesOptions;
 use crate::collector::{CollectError, Context, basic_auth, offload};
-use crate::config::LicensesOptions;
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Num, OneOrMany, Text};
 use crate::upstream::{BasicAuth, Request, Upstream, UpstreamError};

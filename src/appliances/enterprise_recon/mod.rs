@@ -3,6 +3,7 @@
 //! simulator is `crate::simulator::enterprise_recon`.
 
 pub mod licenses;
+pub mod options;
 pub mod risk;
 pub mod server;
 

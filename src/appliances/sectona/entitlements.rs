@@ -26,8 +26,8 @@ use serde::de::{Deserialize, Deserializer};
 use tracing::warn;
 
 use super::codes;
+use super::options::EntitlementQuery;
 use crate::collector::{CollectError, Context, PartFailure, basic_auth, offload};
-use crate::config::EntitlementQuery;
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Flag, OneOrMany, Text};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
@@ -430,8 +430,8 @@ pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::options::EntitlementType;
     use super::*;
-    use crate::config::EntitlementType;
     use crate::exposition::{Format, render_samples};
     use crate::simulator::sectona as sim;
 

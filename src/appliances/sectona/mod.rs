@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod entitlements;
+pub mod options;
 
 use crate::collector::Collector;
 use crate::config::Kind;

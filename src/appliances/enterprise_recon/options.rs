@@ -1,0 +1,22 @@
+//! The options of the family's collectors as the configuration reads them:
+//! the section as written, strictly decoded, and the typed options the
+//! collectors get. It sits below `crate::config` (which decodes modules
+//! with it) and so imports nothing of the crate.
+
+use serde::Deserialize;
+
+/// ER2 `licenses` collector options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LicensesOptions {
+    /// Emit `er2_location_data_usage_bytes` per location.
+    pub per_location: bool,
+}
+
+/// The `licenses` section as written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLicenses {
+    /// `per_location`.
+    #[serde(default)]
+    pub per_location: bool,
+}
