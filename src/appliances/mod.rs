@@ -1,11 +1,9 @@
 //! The registry of appliance families: the one place the core (the scrape
 //! machinery, the server) reaches a family through. Each family is one
-//! folder: its collectors (one file each, listed in its `ALL`), its state
-//! kept across scrapes, and a pointer to its simulator.
-//!
-//! Adding a family: a folder beside these, a `Kind` in
-//! `crate::config` with its collector names, and one arm in each match
-//! below (the compiler lists them).
+//! folder: its collectors (one file each, listed in its `ALL`), their names
+//! and options as the configuration reads them (`options.rs`), its state
+//! kept across scrapes, and a pointer to its simulator. ARCHITECTURE.md
+//! says how to add a collector or a family.
 
 pub mod connect_secure;
 pub mod enterprise_recon;

@@ -57,6 +57,18 @@ pub struct Collector<S: 'static = ()> {
     pub run: Run<S>,
 }
 
+/// The [`Collector`] named after its module, entered through that
+/// module's `collect`: `collector!(leases)` in a family's `ALL`.
+macro_rules! collector {
+    ($module:ident) => {
+        $crate::collector::Collector {
+            name: stringify!($module),
+            run: |ctx| Box::pin($module::collect(ctx)),
+        }
+    };
+}
+pub(crate) use collector;
+
 /// Runs the collector `name` of a family's list (the configuration only
 /// names collectors of the module's family, so it is always there).
 pub async fn run<S>(

@@ -1,7 +1,11 @@
-//! The appliance families a module can be of, and the collectors each
-//! offers: what the configuration needs to know of a family to check a
-//! module. How a family is collected lives with its collectors, reached
-//! through `crate::appliances`.
+//! The appliance families a module can be of. What the configuration
+//! needs to know of a family to check a module (its collectors' names, its
+//! options) it reads from the family's `options.rs`; how a family is
+//! collected lives with its collectors, reached through `crate::appliances`.
+
+use crate::appliances::connect_secure::options as connect_secure;
+use crate::appliances::enterprise_recon::options as enterprise_recon;
+use crate::appliances::sectona::options as sectona;
 
 /// The appliance families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,16 +31,9 @@ impl Kind {
     /// Every collector of the family, in their default order.
     pub const fn collectors(self) -> &'static [&'static str] {
         match self {
-            Kind::EnterpriseRecon => &["licenses", "risk", "server"],
-            Kind::ConnectSecure => &[
-                "healthcheck",
-                "cluster",
-                "active_users",
-                "leases",
-                "system",
-                "named_users",
-            ],
-            Kind::Sectona => &["entitlements"],
+            Kind::EnterpriseRecon => enterprise_recon::COLLECTORS,
+            Kind::ConnectSecure => connect_secure::COLLECTORS,
+            Kind::Sectona => sectona::COLLECTORS,
         }
     }
 }

@@ -15,42 +15,22 @@ pub mod system;
 
 use std::collections::HashSet;
 
-use crate::collector::Collector;
-use crate::config::Kind;
+use crate::collector::{Collector, collector};
 use crate::exposition::Samples;
 use crate::json::Text;
 
 pub use auth::Gateway;
 
-/// The names of the family's collectors, in default order.
-pub const COLLECTORS: &[&str] = Kind::ConnectSecure.collectors();
+pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
 pub const ALL: &[Collector<SharedState>] = &[
-    Collector {
-        name: "healthcheck",
-        run: |ctx| Box::pin(healthcheck::collect(ctx)),
-    },
-    Collector {
-        name: "cluster",
-        run: |ctx| Box::pin(cluster::collect(ctx)),
-    },
-    Collector {
-        name: "active_users",
-        run: |ctx| Box::pin(active_users::collect(ctx)),
-    },
-    Collector {
-        name: "leases",
-        run: |ctx| Box::pin(leases::collect(ctx)),
-    },
-    Collector {
-        name: "system",
-        run: |ctx| Box::pin(system::collect(ctx)),
-    },
-    Collector {
-        name: "named_users",
-        run: |ctx| Box::pin(named_users::collect(ctx)),
-    },
+    collector!(healthcheck),
+    collector!(cluster),
+    collector!(active_users),
+    collector!(leases),
+    collector!(system),
+    collector!(named_users),
 ];
 
 /// State kept across scrapes for the family.

@@ -7,24 +7,9 @@ pub mod options;
 pub mod risk;
 pub mod server;
 
-use crate::collector::Collector;
-use crate::config::Kind;
+use crate::collector::{Collector, collector};
 
-/// The names of the family's collectors, in default order.
-pub const COLLECTORS: &[&str] = Kind::EnterpriseRecon.collectors();
+pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
-pub const ALL: &[Collector] = &[
-    Collector {
-        name: "licenses",
-        run: |ctx| Box::pin(licenses::collect(ctx)),
-    },
-    Collector {
-        name: "risk",
-        run: |ctx| Box::pin(risk::collect(ctx)),
-    },
-    Collector {
-        name: "server",
-        run: |ctx| Box::pin(server::collect(ctx)),
-    },
-];
+pub const ALL: &[Collector] = &[collector!(licenses), collector!(risk), collector!(server)];

@@ -6,14 +6,9 @@ pub mod codes;
 pub mod entitlements;
 pub mod options;
 
-use crate::collector::Collector;
-use crate::config::Kind;
+use crate::collector::{Collector, collector};
 
-/// The names of the family's collectors, in default order.
-pub const COLLECTORS: &[&str] = Kind::Sectona.collectors();
+pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
-pub const ALL: &[Collector] = &[Collector {
-    name: "entitlements",
-    run: |ctx| Box::pin(entitlements::collect(ctx)),
-}];
+pub const ALL: &[Collector] = &[collector!(entitlements)];

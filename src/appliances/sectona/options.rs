@@ -1,9 +1,13 @@
-//! The options of the family's collectors as the configuration reads them:
-//! the section as written, strictly decoded, and the typed options the
-//! collectors get. It sits below `crate::config` (which decodes modules
+//! What the configuration reads of the family: the names of its
+//! collectors, and their options (the sections as written, strictly
+//! decoded, and the typed options the collectors get). It sits below `crate::config` (which decodes modules
 //! with it) and so imports nothing of the crate.
 
 use serde::Deserialize;
+
+/// The names of the family's collectors, in default order (each is a file
+/// of the family, entered through its `ALL`).
+pub const COLLECTORS: &[&str] = &["entitlements"];
 
 /// The entitlement types of Sectona's GetEntitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
