@@ -115,6 +115,7 @@ pub async fn scrape_target(
         module: &target.module,
         auth: &target.auth,
         upstream: &upstream,
+        options: &(),
         state: &(),
         limits: &target.limits,
     };

@@ -10,7 +10,7 @@ pub mod enterprise_recon;
 pub mod sectona;
 
 use crate::collector::{self, CollectError, Context};
-use crate::config::Kind;
+use crate::config::{FamilyOptions, Kind};
 use crate::exposition::{Desc, Samples};
 
 static ER2_UP: Desc = Desc::gauge(
@@ -48,13 +48,19 @@ pub async fn collect(
     ctx: &Context<'_>,
     shared: &Shared,
 ) -> Result<Samples, CollectError> {
-    match ctx.module.kind {
-        Kind::EnterpriseRecon => collector::run(enterprise_recon::ALL, name, ctx).await,
-        Kind::ConnectSecure => {
-            let ctx = ctx.with_state(&shared.connect_secure);
+    match &ctx.module.options {
+        FamilyOptions::EnterpriseRecon(options) => {
+            let ctx = ctx.with_family(options, &());
+            collector::run(enterprise_recon::ALL, name, &ctx).await
+        }
+        FamilyOptions::ConnectSecure(options) => {
+            let ctx = ctx.with_family(options, &shared.connect_secure);
             collector::run(connect_secure::ALL, name, &ctx).await
         }
-        Kind::Sectona => collector::run(sectona::ALL, name, ctx).await,
+        FamilyOptions::Sectona(options) => {
+            let ctx = ctx.with_family(options, &());
+            collector::run(sectona::ALL, name, &ctx).await
+        }
     }
 }
 
@@ -63,7 +69,7 @@ mod tests {
     use super::*;
     use crate::collector::Collector;
 
-    fn names<S>(all: &[Collector<S>]) -> Vec<&'static str> {
+    fn names<O, S>(all: &[Collector<O, S>]) -> Vec<&'static str> {
         all.iter().map(|c| c.name).collect()
     }
 

@@ -14,10 +14,12 @@ use crate::config::{Auth, Credentials, Limits, Module};
 use crate::exposition::Samples;
 use crate::upstream::{BasicAuth, Upstream, UpstreamError};
 
-/// What a collector gets to work with for one scrape of one target; `S`
-/// is the state its family keeps across scrapes (none by default).
+/// What a collector gets to work with for one scrape of one target; `O`
+/// is its family's options and `S` the state its family keeps across
+/// scrapes (none by default: the scrape machinery knows no family, the
+/// registry gives each family its own).
 #[derive(Debug)]
-pub struct Context<'a, S = ()> {
+pub struct Context<'a, O = (), S = ()> {
     /// The target label value.
     pub target: &'a str,
     /// The module the target uses.
@@ -26,6 +28,8 @@ pub struct Context<'a, S = ()> {
     pub auth: &'a Auth,
     /// The HTTP side of this scrape.
     pub upstream: &'a Upstream,
+    /// The options of the module's family.
+    pub options: &'a O,
     /// The family's state kept across scrapes.
     pub state: &'a S,
     /// The limits in force (pages per listing, ...).
@@ -33,13 +37,14 @@ pub struct Context<'a, S = ()> {
 }
 
 impl<'a> Context<'a> {
-    /// This context with the state of a family.
-    pub fn with_state<S>(&self, state: &'a S) -> Context<'a, S> {
+    /// This context with the options and state of a family.
+    pub fn with_family<O, S>(&self, options: &'a O, state: &'a S) -> Context<'a, O, S> {
         Context {
             target: self.target,
             module: self.module,
             auth: self.auth,
             upstream: self.upstream,
+            options,
             state,
             limits: self.limits,
         }
@@ -47,14 +52,15 @@ impl<'a> Context<'a> {
 }
 
 /// How every collector is entered: its `fetch`, then its `encode`.
-pub type Run<S> = for<'a> fn(&'a Context<'a, S>) -> BoxFuture<'a, Result<Samples, CollectError>>;
+pub type Run<O, S> =
+    for<'a> fn(&'a Context<'a, O, S>) -> BoxFuture<'a, Result<Samples, CollectError>>;
 
 /// One collector of a family, as the family lists it.
-pub struct Collector<S: 'static = ()> {
+pub struct Collector<O: 'static = (), S: 'static = ()> {
     /// Its name in the configuration and in the `collector` label.
     pub name: &'static str,
     /// Its way in.
-    pub run: Run<S>,
+    pub run: Run<O, S>,
 }
 
 /// The [`Collector`] named after its module, entered through that
@@ -71,10 +77,10 @@ pub(crate) use collector;
 
 /// Runs the collector `name` of a family's list (the configuration only
 /// names collectors of the module's family, so it is always there).
-pub async fn run<S>(
-    collectors: &[Collector<S>],
+pub async fn run<O, S>(
+    collectors: &[Collector<O, S>],
     name: &str,
-    ctx: &Context<'_, S>,
+    ctx: &Context<'_, O, S>,
 ) -> Result<Samples, CollectError> {
     match collectors.iter().find(|c| c.name == name) {
         Some(c) => (c.run)(ctx).await,
@@ -183,7 +189,7 @@ impl CollectError {
 
 /// The basic-auth credentials of the context (validated at load to be basic
 /// for the families that use them).
-pub fn basic_auth<S>(ctx: &Context<'_, S>) -> Result<BasicAuth, CollectError> {
+pub fn basic_auth<O, S>(ctx: &Context<'_, O, S>) -> Result<BasicAuth, CollectError> {
     match &ctx.auth.credentials {
         Credentials::Basic { username, password } => Ok(BasicAuth {
             username: username.clone(),

@@ -95,18 +95,21 @@ pub struct Module {
     pub tls: Tls,
     /// Collectors to run, in configuration order.
     pub collectors: Vec<&'static str>,
-    /// ER2 `licenses` options.
-    pub licenses: LicensesOptions,
-    /// ICS `active_users` options.
-    pub active_users: ActiveUsersOptions,
-    /// ICS `leases` options.
-    pub leases: LeasesOptions,
-    /// Sectona instance name.
-    pub instance: Option<String>,
-    /// Sectona queries.
-    pub entitlements: Vec<EntitlementQuery>,
+    /// The options of the module's family.
+    pub options: FamilyOptions,
     /// Where ad-hoc probes may go; `None` refuses them.
     pub probe: Option<ProbePolicy>,
+}
+
+/// The options of a module, of its family's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamilyOptions {
+    /// An Enterprise Recon module's.
+    EnterpriseRecon(crate::appliances::enterprise_recon::options::Options),
+    /// A Connect Secure module's.
+    ConnectSecure(crate::appliances::connect_secure::options::Options),
+    /// A Sectona module's.
+    Sectona(crate::appliances::sectona::options::Options),
 }
 
 /// TLS towards the appliance.

@@ -15,9 +15,11 @@ use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
     ActiveUsersOptions, Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, EntitlementQuery, LeasesOptions, LicensesOptions, Module, Target, Tls,
+    DEFAULT_TIMEOUT, EntitlementQuery, FamilyOptions, LeasesOptions, LicensesOptions, Module,
+    Target, Tls,
 };
 use crate::appliances::connect_secure::options as connect_secure_options;
+use crate::appliances::enterprise_recon::options as enterprise_recon_options;
 use crate::appliances::sectona::options as sectona_options;
 
 /// Context shared by the checks: the file, for error messages and for
@@ -503,28 +505,39 @@ fn check_module(
             .map(|l| l.value.capacity.clone())
             .unwrap_or_default(),
     };
-    let instance = m.instance.as_ref().map(|i| i.value.clone());
-    let mut entitlements = Vec::new();
-    if kind == Kind::Sectona {
-        match &m.instance {
-            Some(i) if i.value.trim().is_empty() => {
-                return Err(ck.err(
-                    &i.referenced,
-                    format!("{field}.instance"),
-                    "must not be empty",
-                ));
-            }
-            Some(_) => {}
-            None => {
-                return Err(ck.err(
-                    &raw.referenced,
-                    format!("{field}.instance"),
-                    "kind sectona needs instance (the Sectona instance name)",
-                ));
-            }
+    let options = match kind {
+        Kind::EnterpriseRecon => {
+            FamilyOptions::EnterpriseRecon(enterprise_recon_options::Options { licenses })
         }
-        entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
-    }
+        Kind::ConnectSecure => FamilyOptions::ConnectSecure(connect_secure_options::Options {
+            active_users,
+            leases,
+        }),
+        Kind::Sectona => {
+            let instance = match &m.instance {
+                Some(i) if i.value.trim().is_empty() => {
+                    return Err(ck.err(
+                        &i.referenced,
+                        format!("{field}.instance"),
+                        "must not be empty",
+                    ));
+                }
+                Some(i) => i.value.clone(),
+                None => {
+                    return Err(ck.err(
+                        &raw.referenced,
+                        format!("{field}.instance"),
+                        "kind sectona needs instance (the Sectona instance name)",
+                    ));
+                }
+            };
+            let entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
+            FamilyOptions::Sectona(sectona_options::Options {
+                instance,
+                entitlements,
+            })
+        }
+    };
     let probe = m
         .probe
         .as_ref()
@@ -539,11 +552,7 @@ fn check_module(
         max_response_bytes,
         tls,
         collectors,
-        licenses,
-        active_users,
-        leases,
-        instance,
-        entitlements,
+        options,
         probe,
     })
 }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tracing::{debug, warn};
 
-use super::options::ActiveUsersOptions;
+use super::options::{ActiveUsersOptions, Options};
 use super::{Gateway, SharedState, session_page};
 use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
@@ -838,8 +838,8 @@ pub fn encode(a: &ActiveUsers, top: usize) -> Samples {
 }
 
 /// The collector: [`fetch`], then [`encode`].
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
-    let options = &ctx.module.active_users;
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    let options = &ctx.options.active_users;
     let snapshot = fetch(&Gateway::new(ctx)?, options, ctx.limits.max_pages).await?;
     Ok(encode(&snapshot, options.top_values as usize))
 }

@@ -158,7 +158,7 @@ fn key_auth(key: Secret) -> BasicAuth {
 impl<'a> Gateway<'a> {
     /// The gateway of the context, with its credentials (validated at load
     /// to be an API key or realm_auth credentials).
-    pub fn new(ctx: &Context<'a, SharedState>) -> Result<Self, CollectError> {
+    pub fn new<O>(ctx: &Context<'a, O, SharedState>) -> Result<Self, CollectError> {
         let access = match &ctx.auth.credentials {
             Credentials::ApiKey(key) => Access::Fixed(key.clone()),
             Credentials::RealmAuth {

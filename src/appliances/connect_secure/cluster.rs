@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
+use super::options::Options;
 use super::{Gateway, SharedState, unique_name};
 use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
@@ -255,7 +256,7 @@ fn undocumented_bits(code: u64) -> impl Iterator<Item = u64> {
 }
 
 /// The collector: [`fetch`], then [`encode`] (off the worker when large).
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     let snapshot = fetch(&Gateway::new(ctx)?).await?;
     let rows = snapshot.rows();
     Ok(offload::encode(ENDPOINT, rows, move || encode(&snapshot)).await?)

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::options::Options;
 use super::{Gateway, SharedState};
 use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
@@ -146,7 +147,7 @@ fn push_known(s: &mut Samples, desc: &'static Desc, field: &str, value: &Num, di
 }
 
 /// The collector: [`fetch`], then [`encode`].
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::options::LeasesOptions;
+use super::options::{LeasesOptions, Options};
 use super::{Gateway, SharedState, unique_name};
 use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
@@ -144,9 +144,9 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
 }
 
 /// The collector: [`fetch`], then [`encode`] (off the worker when large).
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     let snapshot = fetch(&Gateway::new(ctx)?).await?;
-    let (rows, options) = (snapshot.rows(), ctx.module.leases.clone());
+    let (rows, options) = (snapshot.rows(), ctx.options.leases.clone());
     Ok(offload::encode(ENDPOINT, rows, move || encode(&snapshot, &options)).await?)
 }
 

@@ -24,7 +24,7 @@ pub use auth::Gateway;
 pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
-pub const ALL: &[Collector<SharedState>] = &[
+pub const ALL: &[Collector<options::Options, SharedState>] = &[
     collector!(healthcheck),
     collector!(cluster),
     collector!(active_users),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny};
 
+use super::options::Options;
 use super::{Gateway, SharedState};
 use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
@@ -90,7 +91,7 @@ pub fn encode(n: &NamedUsers) -> Samples {
 }
 
 /// The collector: [`fetch`], then [`encode`].
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
 }
 

@@ -47,6 +47,15 @@ pub struct LeasesOptions {
     pub capacity: BTreeMap<String, u64>,
 }
 
+/// The options of a Connect Secure module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `active_users` collector options.
+    pub active_users: ActiveUsersOptions,
+    /// `leases` collector options.
+    pub leases: LeasesOptions,
+}
+
 /// The `active_users` section as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::options::Options;
 use super::{Gateway, SharedState};
 use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
@@ -152,7 +153,7 @@ pub fn encode(info: &SystemInformation) -> Samples {
 }
 
 /// The collector: [`fetch`], then [`encode`].
-pub async fn collect(ctx: &Context<'_, SharedState>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
 }
 

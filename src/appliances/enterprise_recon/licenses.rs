@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use super::options::LicensesOptions;
+use super::options::{LicensesOptions, Options};
 use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Num, OneOrMany, Text};
@@ -359,9 +359,9 @@ pub fn parse_pending(text: &str) -> Option<(u64, u64)> {
 }
 
 /// The collector: [`fetch`], then [`encode`] (off the worker when large).
-pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
     let snapshot = fetch(ctx.upstream, &basic_auth(ctx)?).await?;
-    let options = ctx.module.licenses.clone();
+    let options = ctx.options.licenses.clone();
     let rows = snapshot.rows();
     let encode = move || encode(&snapshot, &options);
     Ok(offload::encode(ENDPOINT, rows, encode).await?)

@@ -12,4 +12,5 @@ use crate::collector::{Collector, collector};
 pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
-pub const ALL: &[Collector] = &[collector!(licenses), collector!(risk), collector!(server)];
+pub const ALL: &[Collector<options::Options>] =
+    &[collector!(licenses), collector!(risk), collector!(server)];

@@ -16,6 +16,13 @@ pub struct LicensesOptions {
     pub per_location: bool,
 }
 
+/// The options of an Enterprise Recon module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `licenses` collector options.
+    pub licenses: LicensesOptions,
+}
+
 /// The `licenses` section as written.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::options::Options;
 use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Flag, Text};
@@ -257,7 +258,7 @@ fn encode_rules(s: &mut Samples, rules: Option<&[Rule]>) {
 }
 
 /// The collector: [`fetch`], then [`encode`] (off the worker when large).
-pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
     let snapshot = fetch(ctx.upstream, &basic_auth(ctx)?).await?;
     let rows = snapshot.rows();
     Ok(offload::encode(PROFILES, rows, move || encode(&snapshot)).await?)

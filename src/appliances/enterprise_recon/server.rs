@@ -9,6 +9,7 @@
 
 use serde::Deserialize;
 
+use super::options::Options;
 use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Num, Text};
@@ -285,7 +286,7 @@ fn kind(v: &serde_json::Value) -> &'static str {
 }
 
 /// The collector: [`fetch`], then [`encode`].
-pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
     Ok(encode(&fetch(ctx.upstream, &basic_auth(ctx)?).await?))
 }
 

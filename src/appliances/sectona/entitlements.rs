@@ -26,7 +26,7 @@ use serde::de::{Deserialize, Deserializer};
 use tracing::warn;
 
 use super::codes;
-use super::options::EntitlementQuery;
+use super::options::{EntitlementQuery, Options};
 use crate::collector::{CollectError, Context, PartFailure, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
 use crate::json::{self, Flag, OneOrMany, Text};
@@ -392,15 +392,16 @@ fn label_value(text: &Text) -> &str {
 
 /// Runs the collector: fetch, encode, and fail (keeping the series) when a
 /// query's request failed or the credentials were refused.
-pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
     let auth = basic_auth(ctx)?;
-    let Some(instance) = ctx.module.instance.as_deref() else {
-        return Err(CollectError::Unsupported(format!(
-            "module {} has no instance",
-            ctx.module.name
-        )));
-    };
-    let snapshot = fetch(ctx.upstream, &auth, instance, &ctx.module.entitlements).await;
+    let options = ctx.options;
+    let snapshot = fetch(
+        ctx.upstream,
+        &auth,
+        &options.instance,
+        &options.entitlements,
+    )
+    .await;
     let samples = encode(&snapshot);
     let mut failures = Vec::new();
     for r in &snapshot.results {

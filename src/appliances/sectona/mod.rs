@@ -11,4 +11,4 @@ use crate::collector::{Collector, collector};
 pub use options::COLLECTORS;
 
 /// The family's collectors, in default order.
-pub const ALL: &[Collector] = &[collector!(entitlements)];
+pub const ALL: &[Collector<options::Options>] = &[collector!(entitlements)];

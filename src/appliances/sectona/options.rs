@@ -9,6 +9,15 @@ use serde::Deserialize;
 /// of the family, entered through its `ALL`).
 pub const COLLECTORS: &[&str] = &["entitlements"];
 
+/// The options of a Sectona module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The Sectona instance name (required, not blank).
+    pub instance: String,
+    /// The GetEntitlement queries.
+    pub entitlements: Vec<EntitlementQuery>,
+}
+
 /// The entitlement types of Sectona's GetEntitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum EntitlementType {
