@@ -1,6 +1,6 @@
 // The one configuration object of the mixin. Override any field with
 //   (import 'mixin.libsonnet') + { _config+:: { field: value } }
-// and regenerate (see README, "Monitoring mixin").
+// and regenerate (see docs/mixin.md).
 {
   _config+:: {
     // Selects the scrape jobs of appliance_exporter (its /metrics and
@@ -8,9 +8,9 @@
     // the dashboards' `job` variable use it.
     exporterSelector: 'job=~"appliance_exporter.*"',
 
-    // Where the README is published; each alert's runbook_url is this
-    // followed by `#` and the alert's anchor. Must be absolute.
-    runbookURLBase: 'https://appliance-exporter.example/README.md',
+    // Where docs/runbook.md is published; each alert's runbook_url is
+    // this followed by `#` and the alert's anchor. Must be absolute.
+    runbookURLBase: 'https://appliance-exporter.example/docs/runbook.md',
 
     // Dashboards.
     dashboardTags: ['appliance_exporter'],
@@ -46,6 +46,21 @@
     diskFillHorizonSeconds: 24 * 3600,
     diskFillMinimum: 0.5,
     capacityWarning: 0.9,
+    // How users connect. ICSSSLFallbackHigh: the share of tunnels on SSL
+    // instead of ESP, averaged over `sslShareWindow`, above `sslShareWarning`
+    // while at least `sslShareMinTunnels` tunnels are up on average (a few
+    // sessions at night from hotel networks say nothing).
+    sslShareWarning: 0.25,
+    sslShareWindow: '30m',
+    sslShareMinTunnels: 20,
+    sslShareFor: '30m',
+    // ICSHostCheckFailuresHigh: the share of listed sessions whose host check
+    // failed, averaged over `hostCheckWindow`, above `hostCheckWarning` with
+    // at least `hostCheckMinFailed` such sessions on average.
+    hostCheckWarning: 0.1,
+    hostCheckWindow: '30m',
+    hostCheckMinFailed: 10,
+    hostCheckFor: '30m',
     // The licence feature whose leases are a gateway's concurrent-user
     // capacity when SNMP does not report it.
     concurrentUsersFeature: 'Concurrent Users',
@@ -54,6 +69,24 @@
     er2ExpiryWarningDays: 30,
     er2ExpiryCriticalDays: 3,
     er2PoolWarning: 0.9,
+    // Enterprise Recon master server (`server` collector), smoothed over
+    // `utilisationWindow` like the Connect Secure figures.
+    er2DiskWarning: 0.8,
+    er2DiskWarningFor: '30m',
+    er2DiskCritical: 0.9,
+    er2DiskCriticalFor: '15m',
+    // CPU time the hypervisor gives to other machines.
+    er2StolenCPUWarning: 0.1,
+    er2StolenCPUWarningFor: '30m',
+    // Licence expiry and scan schedules run on the server's clock.
+    er2ClockOffsetSeconds: 300,
+    er2ClockOffsetFor: '15m',
+    // The newest load sample older than this (on the server's clock) means
+    // the server no longer records its load: raise it above the `server`
+    // collector's min_interval where one is set.
+    er2LoadMaxAgeSeconds: 3600,
+    // The API user lacks the Risk Admin permission for this long.
+    er2PermissionFor: '15m',
 
     // The exporter.
     upstreamErrorRatio: 0.1,

@@ -1,5 +1,5 @@
-//! The benchmark's figures, printed as Markdown tables (ready for the
-//! README), and the goals they are held to, each PASS or FAIL.
+//! The benchmark's figures, printed as Markdown tables (ready for
+//! docs/performance.md), and the goals they are held to, each PASS or FAIL.
 
 use std::fmt::{self, Write as _};
 use std::time::SystemTime;

@@ -121,6 +121,35 @@ local ics = import '../lib/connect_secure.libsonnet';
             'Connect Secure {{ $labels.target }} swap at {{ $value | humanizePercentage }}',
             'The gateway {{ $labels.target }} has used more than %g%% of its swap for %s: it is short of memory, and logins and tunnels slow down. Compare with the signed-in users and sessions, move users to other members, and plan more memory or a larger appliance.' % [c.swapWarning * 100, c.swapWarningFor]
           ),
+          // How users connect (`active_users`). Both sides of each ratio
+          // are averaged over the window first: a share of one scrape jumps
+          // with a handful of sign-ins, its average does not. Tunnels are
+          // ESP plus SSL (`none` is a browser session without a tunnel).
+          rule(
+            'ICSSSLFallbackHigh',
+            'warning',
+            '%s\n> %g\n' % [ics.sslShare(window=c.sslShareWindow, minTunnels=c.sslShareMinTunnels), c.sslShareWarning],
+            c.sslShareFor,
+            'Connect Secure {{ $labels.target }} carries {{ $value | humanizePercentage }} of its tunnels over SSL',
+            'On average over the last %s, {{ $value | humanizePercentage }} of the VPN tunnels of {{ $labels.target }} ran over SSL instead of ESP (more than %g%%): UDP 4500 is blocked somewhere between the users and the gateway (or ESP is not allowed in the connection profile), and SSL tunnels are slower and load the gateway more. Look for a common network among the affected users (the Active Users page shows the transport), and check the firewalls in front of the gateway and the ESP settings of the VPN tunnelling profile.' % [c.sslShareWindow, c.sslShareWarning * 100]
+          ),
+          // A share, not a count or its increase: the count of failing
+          // sessions follows the number signed in (it rises every morning
+          // with nothing wrong); the share rises when a host-check policy,
+          // the endpoints or their client change.
+          rule(
+            'ICSHostCheckFailuresHigh',
+            'warning',
+            |||
+              avg_over_time(ics_active_sessions_host_check_failed[%(hostCheckWindow)s])
+              / on (job, instance, target) (sum without (mode) (avg_over_time(ics_active_sessions_by_transport[%(hostCheckWindow)s])) > 0)
+              > %(hostCheckWarning)g
+              and on (job, instance, target) avg_over_time(ics_active_sessions_host_check_failed[%(hostCheckWindow)s]) >= %(hostCheckMinFailed)g
+            ||| % c,
+            c.hostCheckFor,
+            '{{ $value | humanizePercentage }} of the sessions on Connect Secure {{ $labels.target }} failed their host check',
+            'On average over the last %s, {{ $value | humanizePercentage }} of the sessions on {{ $labels.target }} failed their host check (more than %g%%): those users get the restricted roles of a failed policy or are refused. Find what changed: a host-check policy, an antivirus or OS update on the endpoints, or a new client version (see the How users connect row of the gateway dashboard and the Active Users page for the failed policies).' % [c.hostCheckWindow, c.hostCheckWarning * 100]
+          ),
           // Per gateway: its licensed concurrent-user capacity from SNMP
           // where scraped, else the concurrent-user licences its licence
           // server leased to it (see lib/connect_secure.libsonnet).

@@ -1,5 +1,5 @@
 // Alerts on what Connect Secure gateways report over SNMP (snmp_exporter,
-// module ivanti_connect_secure; see the README's "Hardware health (SNMP)").
+// module ivanti_connect_secure; see docs/snmp.md, "Hardware health (SNMP)").
 // The SNMP scrape jobs are expected to be named connect_secure_snmp* and
 // to set the `target` label to the gateway's appliance_exporter target.
 local alert = import '../lib/alert.libsonnet';

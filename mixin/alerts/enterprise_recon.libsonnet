@@ -1,5 +1,5 @@
 // Alerts on Ground Labs Enterprise Recon master servers (metrics of the
-// `licenses` collector).
+// `licenses`, `risk` and `server` collectors).
 local alert = import '../lib/alert.libsonnet';
 
 {
@@ -17,11 +17,20 @@ local alert = import '../lib/alert.libsonnet';
         'The licence of the Enterprise Recon master server {{ $labels.target }} expires in {{ $value | humanizeDuration }}, after which scans stop being processed. %s and upload the new licence file on the master server (Settings > License).' % act
       ),
       local known = 'licensed|expired|exceeded|absent',
+      local smoothed(metric) = 'avg_over_time(%s[%s])' % [metric, c.utilisationWindow],
+      local disk(threshold, duration, severity, act) = rule(
+        'ER2ServerDiskHigh',
+        severity,
+        '%s > %g' % [smoothed('er2_server_disk_used_ratio'), threshold],
+        duration,
+        'Enterprise Recon master server {{ $labels.target }} disk at {{ $value | humanizePercentage }}',
+        'The disk of the Enterprise Recon master server {{ $labels.target }} has averaged more than %g%% full for %s; %s' % [threshold * 100, duration, act]
+      ),
       groups: [{
         name: 'appliance_exporter.enterprise_recon',
         rules: [
           // Both severities share the name: Alertmanager's inhibit rule
-          // (README) silences the warning while the critical one fires.
+          // (docs/runbook.md) silences the warning while the critical one fires.
           expiring(c.er2ExpiryWarningDays, 'warning', 'Order the renewal from Ground Labs now'),
           expiring(c.er2ExpiryCriticalDays, 'critical', 'Escalate the renewal with Ground Labs'),
           // The `state` says expired; only a legacy licence, which has no
@@ -93,6 +102,45 @@ local alert = import '../lib/alert.libsonnet';
             '30m',
             'Enterprise Recon master server {{ $labels.target }} holds {{ $value | humanize1024 }}B of unprocessed scan data',
             '{{ $labels.target }} holds {{ $value | humanize1024 }}B of scan data that it does not process because its licence is expired or exceeded; findings from those scans are not visible yet. Fix the licence (see ER2LicenseExpired / ER2LicenseExceeded); the data is then processed.'
+          ),
+          // The master server (`server` collector).
+          disk(c.er2DiskWarning, c.er2DiskWarningFor, 'warning', 'scan results and the database grow there. Remove scan data that is no longer needed, old logs and backups, or grow the volume, before it fills.'),
+          disk(c.er2DiskCritical, c.er2DiskCriticalFor, 'critical', 'the master server stops storing scan results when it is full. Free space or grow the volume now.'),
+          rule(
+            'ER2ServerCPUStolenHigh',
+            'warning',
+            '%s > %g' % [smoothed('er2_server_cpu_stolen_ratio'), c.er2StolenCPUWarning],
+            c.er2StolenCPUWarningFor,
+            'Enterprise Recon master server {{ $labels.target }} loses {{ $value | humanizePercentage }} of its CPU to the hypervisor',
+            'The hypervisor has given more than %g%% of the CPU time of the master server {{ $labels.target }} to other virtual machines for %s: scans and the web console slow down although the server itself is not busy. Ask the virtualisation team to reserve CPU for it or move it to a less loaded host.' % [c.er2StolenCPUWarning * 100, c.er2StolenCPUWarningFor]
+          ),
+          rule(
+            'ER2ServerClockOffset',
+            'warning',
+            'abs(er2_server_clock_offset_seconds) > %d' % c.er2ClockOffsetSeconds,
+            c.er2ClockOffsetFor,
+            'Enterprise Recon master server {{ $labels.target }} clock is off by {{ $value | humanizeDuration }}',
+            'The clock of the master server {{ $labels.target }} differs from the exporter\'s by more than %s: licence expiry and scan schedules run on the server\'s clock and start or stop at the wrong time. Check NTP on the master server (and on the exporter\'s host).' % (if c.er2ClockOffsetSeconds % 60 == 0 then '%d minutes' % (c.er2ClockOffsetSeconds / 60) else '%d seconds' % c.er2ClockOffsetSeconds)
+          ),
+          // Measured on the server's clock (the load timestamp is the
+          // server's), so a clock offset does not make the sample look old.
+          rule(
+            'ER2ServerLoadStale',
+            'warning',
+            'time() + er2_server_clock_offset_seconds - er2_server_load_timestamp_seconds > %d' % c.er2LoadMaxAgeSeconds,
+            '15m',
+            'Enterprise Recon master server {{ $labels.target }} reports a load sample {{ $value | humanizeDuration }} old',
+            'The newest load sample of the master server {{ $labels.target }} is older than %s: the server no longer records its CPU and disk load, so ER2ServerDiskHigh and ER2ServerCPUStolenHigh judge old figures. Check the master server\'s services and restart the one that records load (or the server) in a maintenance window.' % (if c.er2LoadMaxAgeSeconds % 3600 == 0 then '%dh' % (c.er2LoadMaxAgeSeconds / 3600) else '%ds' % c.er2LoadMaxAgeSeconds)
+          ),
+          // One alert per master server, its value the number of risk
+          // endpoints refused; `risk` (the PRO edition) is not a permission.
+          rule(
+            'ER2RiskAdminPermissionMissing',
+            'warning',
+            'count without (feature) (er2_feature_available{feature=~"risk_levels|risk_profiles|datatype_rules"} == 0) > 0',
+            c.er2PermissionFor,
+            'The Enterprise Recon API user of {{ $labels.target }} lacks the Risk Admin permission',
+            'The master server {{ $labels.target }} refuses {{ $value }} of the risk endpoints (risk levels, risk profiles, data type rules) to the exporter\'s API user with "Access denied": their series are missing from the risk metrics. Give the API user the Risk Admin (or Global Admin) permission on the master server (Users > the user > Permissions).'
           ),
         ],
       }],

@@ -489,7 +489,7 @@ local s = d.selectors;
       $._config,
       'appliance-exporter-ics',
       'Connect Secure gateway and cluster',
-      'CPU, swap and disk, signed-in users and sessions, licensed-user limit, cluster members and leader, licence leases and inventory of Ivanti Connect Secure / Policy Secure gateways, from appliance_exporter.',
+      'CPU, swap and disk, signed-in users and sessions, how users connect (transport, client versions, authentication servers, host checks), licensed-user limit, cluster members and leader, licence leases and inventory of Ivanti Connect Secure / Policy Secure gateways, from appliance_exporter.',
       ["connect-secure"],
       'ics_up',
       $.dashboardRows.connect_secure,

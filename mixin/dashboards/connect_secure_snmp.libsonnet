@@ -1,5 +1,5 @@
 // The Connect Secure dashboard's row of what the gateways report over
-// SNMP (snmp_exporter, module ivanti_connect_secure; see the README's
+// SNMP (snmp_exporter, module ivanti_connect_secure; see docs/snmp.md,
 // "Hardware health (SNMP)"). snmp_exporter scrapes in a job of its own, so
 // these queries filter by `target` only, not by the dashboard's `job` and
 // `instance`.
@@ -205,7 +205,7 @@ local d = import '../lib/dashboard.libsonnet';
         d.panel(
           'table',
           'Product, version and ESAP (SNMP)',
-          'Licensed product name, system software version and active ESAP version. Read over SNMP by snmp_exporter with the ivanti_connect_secure module of snmp/snmp.yml (PULSESECURE-PSG-MIB: productName, productVersion, esapVersion; the README\'s scrape configuration drops the newline productVersion ends with).',
+          'Licensed product name, system software version and active ESAP version. Read over SNMP by snmp_exporter with the ivanti_connect_secure module of snmp/snmp.yml (PULSESECURE-PSG-MIB: productName, productVersion, esapVersion; the scrape configuration of docs/snmp.md drops the newline productVersion ends with).',
           'none',
           [
             d.instant('productName{target=~"$target"}'),

@@ -3,7 +3,9 @@
 // `dashboards/`).
 (import 'exporter.libsonnet') +
 (import 'enterprise_recon.libsonnet') +
+(import 'enterprise_recon_server.libsonnet') +
 (import 'connect_secure.libsonnet') +
+(import 'connect_secure_sessions.libsonnet') +
 (import 'connect_secure_snmp.libsonnet') +
 (import 'sectona.libsonnet') +
 (import 'fleet.libsonnet')

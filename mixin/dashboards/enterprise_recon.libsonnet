@@ -358,7 +358,7 @@ local s = d.selectors;
       $._config,
       'appliance-exporter-er2',
       'Enterprise Recon licences',
-      'Licence state and expiry, licence pools, data allowance and pending scan data of Ground Labs Enterprise Recon master servers, from appliance_exporter.',
+      'Licence state and expiry, licence pools, data allowance, pending scan data, risk inventory and master server health (load, stolen CPU, disk, clock) of Ground Labs Enterprise Recon master servers, from appliance_exporter.',
       ["enterprise-recon"],
       'er2_up',
       $.dashboardRows.enterprise_recon,

@@ -1,6 +1,7 @@
 // The fleet overview: every target of every family on one page, for the
 // question an operator asks first: is everything read, is it current,
-// which licence runs out next, what is near its capacity. Its rows are
+// which licence runs out next, which master server is short of disk or
+// CPU or off in time, what is near its capacity. Its rows are
 // `dashboardRows.fleet`; the certificate expiry of the appliances belongs
 // in a row of its own here once the exporter reports it.
 local d = import '../lib/dashboard.libsonnet';
@@ -126,6 +127,28 @@ local s = d.selectors;
           transformations=[{ id: 'organize', options: { excludeByName: hidden { Value: true }, indexByName: {}, renameByName: {} } }],
         ),
       ]),
+      d.row('Enterprise Recon master servers', [
+        d.panel(
+          'table',
+          'Master servers',
+          'Every Enterprise Recon master server with its version and host name, the disk and the CPU stolen by the hypervisor in its newest load sample, and its clock offset from the exporter\'s; the fullest disk first. Alerts: ER2ServerDiskHigh (%g%% warning, %g%% critical), ER2ServerCPUStolenHigh (%g%%), ER2ServerClockOffset (%ds).' % [c.er2DiskWarning * 100, c.er2DiskCritical * 100, c.er2StolenCPUWarning * 100, c.er2ClockOffsetSeconds],
+          'none',
+          [
+            d.instant('max by (target, version, host_name) (er2_server_info{%(sel)s})' % s),
+            d.instant('max by (target) (er2_server_disk_used_ratio{%(sel)s})' % s),
+            d.instant('max by (target) (er2_server_cpu_stolen_ratio{%(sel)s})' % s),
+            d.instant('max by (target) (er2_server_clock_offset_seconds{%(sel)s})' % s),
+          ],
+          [0, 0, 24, 6],
+          overrides=[
+            column('Value #B', 'Disk used', 'percentunit'),
+            column('Value #C', 'Stolen CPU', 'percentunit'),
+            column('Value #D', 'Clock offset', 's'),
+          ],
+          transformations=[{ id: 'organize', options: { excludeByName: hidden { 'Value #A': true }, indexByName: { target: 0, version: 1, host_name: 2 }, renameByName: {} } }],
+          options={ sortBy: [{ displayName: 'Disk used', desc: true }] },
+        ),
+      ]),
       d.row('Capacity', [
         d.panel(
           'bargauge',
@@ -149,7 +172,7 @@ local s = d.selectors;
       c,
       'appliance-exporter-fleet',
       'Appliance fleet overview',
-      'Every target of every appliance family read by appliance_exporter: whether it is read and current, every licence by the days it has left, and the use of every capacity.',
+      'Every target of every appliance family read by appliance_exporter: whether it is read and current, every licence by the days it has left, the health of every Enterprise Recon master server, and the use of every capacity.',
       ['fleet'],
       '{__name__=~"er2_up|ics_up|sectona_up"}',
       $.dashboardRows.fleet,

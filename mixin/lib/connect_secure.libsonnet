@@ -28,4 +28,14 @@
     gateway: if gateway == '' then '' else '{%s}' % gateway,
     feature: config.concurrentUsersFeature,
   },
+
+  // The share of VPN tunnels on SSL instead of ESP: the SSL sessions of the
+  // ESP and SSL ones (`none` has no tunnel), where at least `minTunnels`
+  // tunnels are up. `matchers` narrows the series (dashboards); each side
+  // is averaged over `window` where one is given (alerts).
+  sslShare(matchers='', window='', minTunnels=1)::
+    local tunnels(mode) =
+      local selector = 'ics_active_sessions_by_transport{%s}' % std.join(', ', [m for m in [matchers, mode] if m != '']);
+      'sum without (mode) (%s)' % (if window == '' then selector else 'avg_over_time(%s[%s])' % [selector, window]);
+    '%s\n/ (%s >= %g)' % [tunnels('mode="ssl"'), tunnels('mode=~"esp|ssl"'), minTunnels],
 }

@@ -1,6 +1,18 @@
 //! Secrets: a value that never prints, and the loading of it from a file
 //! (including systemd's `$CREDENTIALS_DIRECTORY`), an environment variable,
 //! or inline text.
+//!
+//! [`Secret`] is hand-written rather than `secrecy`'s `SecretString`, which
+//! would not serve as well here. What `secrecy` adds is zeroing the value
+//! when it is dropped, but the value also lives where that cannot reach:
+//! the configuration text it was decoded from, the `Authorization` header
+//! reqwest builds from it on every request, and the Connect Secure key
+//! sent as a basic-auth user name, so the promise would be mostly empty.
+//! What this type needs and `secrecy` lacks: cheap clones (an `Arc`; one
+//! is made per collector and scrape, where `SecretString` would copy the
+//! bytes each time) and `Debug` printing exactly `<secret>`, as the logs
+//! and tests expect. Both keep `Display` away and make reading the value
+//! one named call (`expose` here, `expose_secret` there).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

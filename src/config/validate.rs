@@ -824,4 +824,17 @@ mod tests {
         assert!(check_url("https://x/?a=1").unwrap_err().contains("query"));
         assert!(check_url("not a url").unwrap_err().contains("invalid URL"));
     }
+
+    /// Unicode host names are mapped to their ASCII form (UTS 46), and
+    /// ones UTS 46 forbids are refused, whichever IDNA back end is built in.
+    #[test]
+    fn unicode_host_names() {
+        let url = check_url("https://Bücher.example:8339").unwrap();
+        assert_eq!(url.host_str(), Some("xn--bcher-kva.example"));
+        assert!(
+            check_url("https://xn--a.example")
+                .unwrap_err()
+                .contains("invalid URL")
+        );
+    }
 }

@@ -31,13 +31,41 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// Why a listen address cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    /// `:port` with a port that is not a number from 0 to 65535.
+    #[error("invalid listen address \"{0}\": bad port")]
+    BadPort(String),
+    /// Neither `:port` nor `host:port`.
+    #[error("invalid listen address \"{text}\": {source}")]
+    Invalid {
+        /// The address as given.
+        text: String,
+        /// Why it does not parse.
+        source: std::net::AddrParseError,
+    },
+    /// The address names no socket address (parsing gives at least one, so
+    /// this is a guard).
+    #[error("invalid listen address \"{0}\": no address")]
+    NoAddress(String),
+    /// The address parses but cannot be bound (the last one tried).
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The socket address tried last.
+        address: SocketAddr,
+        /// Why binding it failed.
+        source: std::io::Error,
+    },
+}
+
 /// Parses a Prometheus-style listen address: `:29339` means every
 /// interface.
-pub fn parse_listen_address(text: &str) -> Result<Vec<SocketAddr>, String> {
+pub fn parse_listen_address(text: &str) -> Result<Vec<SocketAddr>, ListenError> {
     if let Some(port) = text.strip_prefix(':') {
         let port: u16 = port
             .parse()
-            .map_err(|_| format!("invalid listen address \"{text}\": bad port"))?;
+            .map_err(|_| ListenError::BadPort(text.to_owned()))?;
         return Ok(vec![
             SocketAddr::from(([0u16; 8], port)),
             SocketAddr::from(([0u8; 4], port)),
@@ -45,20 +73,23 @@ pub fn parse_listen_address(text: &str) -> Result<Vec<SocketAddr>, String> {
     }
     text.parse::<SocketAddr>()
         .map(|a| vec![a])
-        .map_err(|e| format!("invalid listen address \"{text}\": {e}"))
+        .map_err(|source| ListenError::Invalid {
+            text: text.to_owned(),
+            source,
+        })
 }
 
 /// Binds a listen address; for `:port` the IPv6 wildcard (which also
 /// accepts IPv4 on Linux) is tried first, then IPv4.
-pub async fn bind(text: &str) -> Result<TcpListener, String> {
-    let mut last = String::new();
-    for addr in parse_listen_address(text)? {
-        match TcpListener::bind(addr).await {
+pub async fn bind(text: &str) -> Result<TcpListener, ListenError> {
+    let mut last = None;
+    for address in parse_listen_address(text)? {
+        match TcpListener::bind(address).await {
             Ok(l) => return Ok(l),
-            Err(e) => last = format!("cannot listen on {addr}: {e}"),
+            Err(source) => last = Some(ListenError::Bind { address, source }),
         }
     }
-    Err(last)
+    Err(last.unwrap_or_else(|| ListenError::NoAddress(text.to_owned())))
 }
 
 /// Serves every endpoint on `listener`, unprotected, until `shutdown`
@@ -105,7 +136,26 @@ mod tests {
             parse_listen_address("127.0.0.1:0").unwrap(),
             vec!["127.0.0.1:0".parse::<SocketAddr>().unwrap()]
         );
-        assert!(parse_listen_address("localhost").is_err());
-        assert!(parse_listen_address(":http").is_err());
+        assert_eq!(
+            parse_listen_address("localhost").unwrap_err().to_string(),
+            "invalid listen address \"localhost\": invalid socket address syntax"
+        );
+        assert_eq!(
+            parse_listen_address(":http").unwrap_err().to_string(),
+            "invalid listen address \":http\": bad port"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_address_in_use_names_the_socket() {
+        let taken = bind("127.0.0.1:0").await.unwrap();
+        let address = taken.local_addr().unwrap();
+        let err = bind(&address.to_string()).await.unwrap_err();
+        assert!(matches!(err, ListenError::Bind { address: a, .. } if a == address));
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot listen on {address}: ")),
+            "{err}"
+        );
     }
 }

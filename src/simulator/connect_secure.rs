@@ -506,24 +506,11 @@ pub const DEMO_CLUSTER_SESSIONS: usize = 480;
 /// Distinct users among them.
 pub const DEMO_CLUSTER_USERS: usize = 415;
 
-/// The demo's gateways: `vpn-cluster`, an Active/Active cluster of three
-/// members (one unreachable) with a few hundred sessions, signed in to
-/// through realm_auth with keys that expire every 300 requests; and
-/// `vpn-dr`, the document's Active/Passive pair acting as licence server,
-/// read with an API key.
-pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<DemoPart, String> {
-    let admin = Admin {
-        username: "exporter".into(),
-        password: "demo-ics-admin-password".into(),
-        realm: "Admin Users".into(),
-    };
-    let password_file = write_secret(dir, "ics-admin.password", &admin.password)?;
-    let api_key = "ZGVtby1pY3MtYXBpLWtleQ==";
-    let key_file = write_secret(dir, "ics.key", api_key)?;
-
-    let mut cluster = IcsConfig::with_realm_auth(admin.clone());
-    cluster.key_uses = vec![300];
-    cluster.sessions = Sessions {
+/// The sessions of the demo's `vpn-cluster`: how they connect varies
+/// (transport modes, client versions, authentication servers, failed host
+/// checks), so that every panel of the dashboards has something to show.
+pub fn demo_cluster_sessions() -> Sessions {
+    Sessions {
         count: DEMO_CLUSTER_SESSIONS,
         users: DEMO_CLUSTER_USERS,
         realms: vec!["Users".into(), "Contractors".into(), "Admin Users".into()],
@@ -552,7 +539,27 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
             host_check_failures: 40,
         },
         ..Sessions::default()
+    }
+}
+
+/// The demo's gateways: `vpn-cluster`, an Active/Active cluster of three
+/// members (one unreachable) with a few hundred sessions, signed in to
+/// through realm_auth with keys that expire every 300 requests; and
+/// `vpn-dr`, the document's Active/Passive pair acting as licence server,
+/// read with an API key.
+pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<DemoPart, String> {
+    let admin = Admin {
+        username: "exporter".into(),
+        password: "demo-ics-admin-password".into(),
+        realm: "Admin Users".into(),
     };
+    let password_file = write_secret(dir, "ics-admin.password", &admin.password)?;
+    let api_key = "ZGVtby1pY3MtYXBpLWtleQ==";
+    let key_file = write_secret(dir, "ics.key", api_key)?;
+
+    let mut cluster = IcsConfig::with_realm_auth(admin.clone());
+    cluster.key_uses = vec![300];
+    cluster.sessions = demo_cluster_sessions();
     cluster.healthcheck = serde_json::json!({
         "CPU-UTILIZATION4": 23, "SSL-CONNECTION-COUNT": 512, "MAX-LICENSED-USERS-REACHED": "NO",
         "SWAP-UTILIZATION": 1, "DISK-UTILIZATION": 38, "USER-COUNT": DEMO_CLUSTER_SESSIONS, "VPN-TUNNEL-COUNT": 397

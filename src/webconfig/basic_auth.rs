@@ -11,6 +11,14 @@
 //! only a few more wait, each for a bounded time: past that the answer is
 //! "busy" at once, so the flood cannot take every blocking thread nor
 //! queue a correctly authenticated scrape past its budget.
+//!
+//! The outcome cache stays its own two sets rather than sharing an
+//! abstraction with the exporter's other caches (collections shared by
+//! scrapes, Connect Secure keys) or using `moka`: it keeps a yes or no per
+//! tag while its web configuration is in force, with no expiry and no
+//! work to join, and its one rule, successes and failures bounded apart, is the
+//! few lines of `Outcomes`. `moka` would need two caches to keep that rule
+//! and bring a dependency tree into the build for it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

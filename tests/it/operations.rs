@@ -3,16 +3,19 @@
 //! firing and quiet, every metric they reference is documented, the
 //! README's Prometheus examples pass promtool, and the systemd unit and its
 //! example configuration agree. The run against a real Prometheus is in
-//! `e2e`, the README's Alertmanager configuration against amtool and a
+//! `e2e`, the runbook's Alertmanager configuration against amtool and a
 //! real Alertmanager in `alertmanager`, the snmp_exporter module and the
 //! SNMP panels and alerts against snmp_exporter and simulated gateways in
-//! `snmp`.
+//! `snmp`, the links between the README and `docs/` in `docs`, the ER2
+//! master server and session panels' figures in `signals`.
 
 mod alertmanager;
 mod dashboard_lint;
+mod docs;
 mod e2e;
 mod fleet_dashboard;
 mod loopback;
+mod signals;
 mod snmp;
 mod snmp_stand_in;
 
@@ -461,15 +464,24 @@ fn promql_selectors_are_found_and_label_lists_functions_and_strings_skipped() {
 }
 
 // ---------------------------------------------------------------------------
-// The README.
+// The README and docs/.
 
-/// The lines of the README section under `heading` (up to the next
-/// heading of the same or a higher level).
+/// The alert runbook, where every alert's `runbook_url` points.
+const RUNBOOK: &str = "docs/runbook.md";
+
+/// The lines of the README section under `heading`.
 fn readme_section(heading: &str) -> Vec<String> {
-    let readme = read("README.md");
+    doc_section("README.md", heading)
+}
+
+/// The lines of the section of the Markdown file `file` (relative to the
+/// repository) under `heading` (up to the next heading of the same or a
+/// higher level).
+fn doc_section(file: &str, heading: &str) -> Vec<String> {
+    let readme = read(file);
     let level = heading.chars().take_while(|&c| c == '#').count();
     let mut lines = readme.lines().skip_while(|l| *l != heading);
-    assert!(lines.next().is_some(), "README has no section {heading:?}");
+    assert!(lines.next().is_some(), "{file} has no section {heading:?}");
     let mut in_code = false;
     lines
         .take_while(|l| {
@@ -855,23 +867,33 @@ fn alerts_sharing_a_name_differ_in_severity() {
 
 #[test]
 fn every_runbook_url_points_at_its_runbook_entry() {
-    let entries: BTreeSet<String> = readme_section("## Alert runbook")
+    let entries: BTreeSet<String> = doc_section(RUNBOOK, "## Alerts")
         .iter()
-        .filter(|l| l.starts_with("#### "))
+        .filter(|l| l.starts_with("### "))
         .map(|l| anchor(l))
         .collect();
+    let headings = docs::heading_anchors(&read(RUNBOOK));
     let base = mixin_config_string("runbookURLBase");
     assert!(
-        base.starts_with("https://") && base.ends_with("/README.md"),
-        "runbookURLBase {base:?}: receivers need an absolute URL of the README"
+        base.starts_with("https://") && base.ends_with(&format!("/{RUNBOOK}")),
+        "runbookURLBase {base:?}: receivers need an absolute URL of {RUNBOOK}"
     );
     let rules = alert_rules();
     for r in &rules {
+        let url = &r.annotations["runbook_url"];
         let expected = format!("{base}#{}", anchor(&r.name));
-        assert_eq!(r.annotations["runbook_url"], expected, "{}", r.name);
+        assert_eq!(*url, expected, "{}", r.name);
+        let (_, fragment) = url
+            .split_once('#')
+            .unwrap_or_else(|| panic!("{}: runbook_url {url} has no anchor", r.name));
+        assert!(
+            headings.contains(fragment),
+            "{}: runbook_url {url}: no heading of {RUNBOOK} has the anchor #{fragment}",
+            r.name
+        );
         assert!(
             entries.contains(&anchor(&r.name)),
-            "{}: no runbook entry \"#### {}\" in the README",
+            "{}: no runbook entry \"### {}\" under \"## Alerts\" in {RUNBOOK}",
             r.name,
             r.name
         );

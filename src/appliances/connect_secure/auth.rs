@@ -5,6 +5,13 @@
 //! answers 401 (its admin session expired); the refused request is sent
 //! once more with the new key. Collectors that meet the 401 together cause
 //! one sign-in, not one each.
+//!
+//! The key cache stays its own map of slots rather than sharing an
+//! abstraction with the exporter's other caches (collections shared by
+//! scrapes, bcrypt outcomes) or using `moka`: an entry is renewed when the
+//! gateway refuses the key of a given attempt, not by age, a failed sign-in
+//! is reported to those that waited for it, and an entry is dropped only
+//! when the map is full and no collector holds it.
 
 use std::collections::HashMap;
 use std::future::Future;

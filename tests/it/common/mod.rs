@@ -476,8 +476,8 @@ impl Logs {
             .layer()
             .with_writer(move || LogSink(sink.clone()));
         let subscriber = tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new(
-                "warn,appliance_exporter=debug",
+            .with(appliance_exporter::logging::filter(
+                appliance_exporter::cli::LogLevel::Debug,
             ))
             .with(layer);
         Self {

@@ -1,6 +1,7 @@
-//! The README's Alertmanager configuration, against the real thing:
-//! `amtool` accepts it and routes every alert of the rule files, at each
-//! severity it carries, to the receiver the README names for that severity;
+//! The runbook's Alertmanager configuration (`docs/runbook.md`, "Routing by
+//! severity"), against the real thing: `amtool` accepts it and routes every
+//! alert of the rule files, at each severity it carries, to the receiver the
+//! runbook names for that severity;
 //! a real Alertmanager on loopback suppresses exactly the alerts its
 //! inhibition rules say.
 
@@ -13,21 +14,25 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 
 use super::loopback::LoopbackServer;
-use super::{alert_rules, readme_section, run, yaml_blocks};
+use super::{RUNBOOK, alert_rules, doc_section, run, yaml_blocks};
 use crate::common::{self, Workdir, tool};
 
-/// The receiver the README routes each severity to.
+/// The receiver the runbook routes each severity to.
 const RECEIVERS: &[(&str, &str)] = &[("critical", "pager"), ("warning", "tickets")];
 /// How long Alertmanager may take to start on a busy machine.
 const START_BUDGET: Duration = Duration::from_secs(60);
 
-/// The README's `alertmanager.yml`, written to `work`.
+/// The runbook's `alertmanager.yml`, written to `work`.
 fn readme_config(work: &Workdir) -> PathBuf {
-    let blocks: Vec<String> = yaml_blocks(&readme_section("## Alerting"))
+    let blocks: Vec<String> = yaml_blocks(&doc_section(RUNBOOK, "## Routing by severity"))
         .into_iter()
         .filter(|b| b.starts_with("# alertmanager.yml\n"))
         .collect();
-    assert_eq!(blocks.len(), 1, "one alertmanager.yml in ## Alerting");
+    assert_eq!(
+        blocks.len(),
+        1,
+        "one alertmanager.yml in {RUNBOOK}, ## Routing by severity"
+    );
     work.write("alertmanager.yml", &blocks[0])
 }
 

@@ -1,12 +1,12 @@
 //! End-to-end over SNMP: `snmpsim` serves two recorded Connect Secure
 //! gateways (one beyond every threshold of the SNMP alerts, one healthy),
 //! the real snmp_exporter runs `snmp/snmp.yml`, and a real Prometheus
-//! scrapes it with the README's configuration beside the demo exporter.
+//! scrapes it with the configuration of docs/snmp.md beside the demo exporter.
 //! Every query of the Connect Secure dashboard returns data, the SNMP series
 //! carry the demo gateway's `target`, the rule files load, and each SNMP
 //! alert's expression selects the sick gateway (or the unreachable one)
 //! and not the healthy one. Without the servers: the module makes the
-//! metrics the README documents, and the README's scrape configuration
+//! metrics the README documents, and the scrape configuration of docs/snmp.md
 //! labels each gateway with its `target` (promtool's service discovery).
 
 use std::collections::BTreeSet;
@@ -21,16 +21,18 @@ use serde_json::{Value, json};
 
 use super::e2e::{BUDGET, INTERVAL, Prometheus, eventually, loaded_rules, with_variables};
 use super::loopback::LoopbackServer;
-use super::{alert_rules, dashboards, readme_section, repo, run, selectors, text, yaml_blocks};
+use super::{
+    alert_rules, dashboards, doc_section, readme_section, repo, run, selectors, text, yaml_blocks,
+};
 use crate::common::{Binary, Workdir, tool};
 
-/// The module the README's scrape configuration names.
+/// The module the scrape configuration of docs/snmp.md names.
 const MODULE: &str = "ivanti_connect_secure";
 /// The alert rules of the SNMP series.
 const RULE_FILE: &str = "connect_secure_snmp.yml";
 /// The dashboard with the SNMP panels.
 const DASHBOARD: &str = "connect_secure.json";
-/// Where the README's examples point, replaced by the test's.
+/// Where the examples of docs/snmp.md point, replaced by the test's.
 const README_SD_FILES: &str = "/etc/prometheus/connect_secure_snmp/*.yml";
 const README_SNMP_EXPORTER: &str = "snmp-exporter.example.com:9116";
 /// The software version the sick gateway sends, newline and all.
@@ -281,11 +283,11 @@ impl Drop for Simulator {
 }
 
 // ---------------------------------------------------------------------------
-// The README's configuration.
+// The configuration of docs/snmp.md.
 
-/// The README's SNMP scrape jobs, checked by promtool as written.
+/// The SNMP scrape jobs of `docs/snmp.md`, checked by promtool as written.
 fn readme_jobs(promtool: &Path, work: &Workdir) -> (Vec<Value>, Value) {
-    let blocks = yaml_blocks(&readme_section("## Hardware health (SNMP)"));
+    let blocks = yaml_blocks(&doc_section("docs/snmp.md", "# Hardware health (SNMP)"));
     let config: Vec<&String> = blocks
         .iter()
         .filter(|b| b.starts_with("# prometheus.yml\n"))
@@ -306,8 +308,8 @@ fn readme_jobs(promtool: &Path, work: &Workdir) -> (Vec<Value>, Value) {
     (jobs, sd)
 }
 
-/// A README job pointed at the test's snmp_exporter, SD files and interval;
-/// panics when the README no longer has what is replaced.
+/// A job of docs/snmp.md pointed at the test's snmp_exporter, SD files and interval;
+/// panics when docs/snmp.md no longer has what is replaced.
 fn localise(mut job: Value, sd_files: &str, snmp_exporter: &str) -> Value {
     let name = text(&job, "job_name").to_owned();
     assert!(name.starts_with("connect_secure_snmp"), "job {name}");
@@ -340,7 +342,7 @@ fn the_readme_scrape_configuration_gives_each_gateway_its_target() {
     let (jobs, readme_sd) = readme_jobs(&promtool, &work);
     let sd = work.path().join("sd");
     std::fs::create_dir(&sd).unwrap();
-    // The README's example, and a gateway without a `target` label.
+    // The example of docs/snmp.md, and a gateway without a `target` label.
     let mut groups = readme_sd.as_array().unwrap().clone();
     groups.push(json!({"targets": ["10.1.2.3"]}));
     let mut expected: BTreeSet<(String, String)> =
@@ -465,11 +467,11 @@ impl Stack {
         )
         .await;
 
-        // The README's file_sd shape: an address and its `target`.
+        // The file_sd shape of docs/snmp.md: an address and its `target`.
         let example = &readme_sd[0];
         assert!(
             example["targets"].is_array() && example["labels"].get("target").is_some(),
-            "the README's file_sd example: {readme_sd}"
+            "the file_sd example of docs/snmp.md: {readme_sd}"
         );
         let sd = work.path().join("sd");
         std::fs::create_dir(&sd).unwrap();
