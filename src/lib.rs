@@ -2,15 +2,18 @@
 //! capacity of Enterprise Recon, Connect Secure and Sectona appliances.
 //!
 //! The binary is thin; [`run`] wires the pieces: configuration, the HTTP
-//! surface, the scrape machinery, the collectors, and the demo simulators.
+//! surface, the scrape machinery, the appliance families and their
+//! collectors, and the demo simulators.
 
 pub mod app;
+pub mod appliances;
 pub mod budget;
 pub mod cli;
-pub mod collectors;
+pub mod collector;
 pub mod config;
 pub mod demo;
 pub mod exposition;
+pub mod json;
 pub mod logging;
 pub mod scrape;
 pub mod server;

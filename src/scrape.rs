@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use crate::collectors::{self, CollectError, Context, Shared};
+use crate::appliances::{self, Shared};
+use crate::collector::{CollectError, Context};
 use crate::config::{Auth, Limits, Module};
 use crate::exposition::{Block, Desc, Samples};
 use crate::upstream::presented;
@@ -118,14 +119,16 @@ pub async fn scrape_target(
         module: &target.module,
         auth: &target.auth,
         upstream: &upstream,
-        shared,
+        options: &(),
+        state: &(),
         limits: &target.limits,
     };
     let runs = target.module.collectors.iter().map(|&name| {
         let ctx = &ctx;
         async move {
             let t0 = Instant::now();
-            let result = tokio::time::timeout_at(deadline, collectors::collect(name, ctx)).await;
+            let result =
+                tokio::time::timeout_at(deadline, appliances::collect(name, ctx, shared)).await;
             (name, result, t0.elapsed())
         }
     });
@@ -242,7 +245,7 @@ fn assemble(
     }
     let up = answered && !credentials_refused;
     let mut block = Samples::new();
-    block.push_plain(target.module.kind.up_desc(), up);
+    block.push_plain(appliances::up_desc(target.module.kind), up);
     block.append(per_collector);
     block.append(presented);
     block.append(samples);

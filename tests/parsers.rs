@@ -11,16 +11,16 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use appliance_exporter::collectors::connect_secure::{
+use appliance_exporter::appliances::connect_secure::{
     active_users, cluster, healthcheck, leases, named_users, system,
 };
-use appliance_exporter::collectors::enterprise_recon::{licenses, risk};
-use appliance_exporter::collectors::json;
-use appliance_exporter::collectors::sectona::entitlements;
+use appliance_exporter::appliances::enterprise_recon::{licenses, risk};
+use appliance_exporter::appliances::sectona::entitlements;
 use appliance_exporter::config::{
     EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions,
 };
 use appliance_exporter::exposition::{Format, Samples, render_samples};
+use appliance_exporter::json;
 use appliance_exporter::simulator::{connect_secure as ics, enterprise_recon as er2, sectona};
 use appliance_exporter::upstream::Reply;
 use proptest::prelude::*;
@@ -105,7 +105,7 @@ fn render(samples: Samples) -> Decoded {
     }
 }
 
-fn decoded<T>(result: Result<T, appliance_exporter::upstream::UpstreamError>) -> Result<T, String> {
+fn decoded<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, String> {
     result.map_err(|e| e.to_string())
 }
 

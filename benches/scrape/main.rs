@@ -185,7 +185,10 @@ async fn listing(
     let config_path = exporter::config(dir.path(), "sessions", Some("active_users"), &targets)?;
     let config = Config::load(&config_path)?;
     let module = config.modules.get("sessions").ok_or("no module")?;
-    let concurrency = module.active_users.concurrency as usize;
+    let appliance_exporter::config::FamilyOptions::ConnectSecure(options) = &module.options else {
+        return Err("the sessions module is not a connect_secure one".into());
+    };
+    let concurrency = options.active_users.concurrency as usize;
     let floor_client = appliance_exporter::upstream::Connector::new(module, &config.limits)?
         .client()?
         .client;

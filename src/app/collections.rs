@@ -22,7 +22,7 @@ use futures::FutureExt as _;
 use futures::future::{BoxFuture, Shared as SharedFuture};
 use tokio::time::Instant;
 
-use crate::collectors::Shared;
+use crate::appliances::Shared;
 use crate::exposition::{Block, Desc, Samples};
 use crate::scrape::{self, ScrapeTarget, TargetReport};
 use crate::upstream::UpstreamMetrics;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::collectors::Shared;
+use crate::appliances::Shared;
 use crate::config::Config;
 use crate::scrape::{self, ScrapeTarget};
 use crate::telemetry::SelfMetrics;

@@ -5,6 +5,7 @@
 //! reload re-reads them, and they only ever leave as [`Secret`].
 
 mod error;
+mod kind;
 mod limits;
 mod probe;
 mod raw;
@@ -16,13 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::appliances::connect_secure::options::{ActiveUsersOptions, LeasesOptions};
+pub use crate::appliances::enterprise_recon::options::LicensesOptions;
+pub use crate::appliances::sectona::options::{EntitlementQuery, EntitlementType};
 pub use error::ConfigError;
+pub use kind::Kind;
 pub use limits::{Limits, MAX_MIN_INTERVAL, MAX_TIMEOUT};
 pub use probe::{HostPattern, ProbePolicy};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use validate::{auth_fits, check_url, parse_size};
-
-use crate::collectors::Kind;
 
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]
@@ -92,18 +95,21 @@ pub struct Module {
     pub tls: Tls,
     /// Collectors to run, in configuration order.
     pub collectors: Vec<&'static str>,
-    /// ER2 `licenses` options.
-    pub licenses: LicensesOptions,
-    /// ICS `active_users` options.
-    pub active_users: ActiveUsersOptions,
-    /// ICS `leases` options.
-    pub leases: LeasesOptions,
-    /// Sectona instance name.
-    pub instance: Option<String>,
-    /// Sectona queries.
-    pub entitlements: Vec<EntitlementQuery>,
+    /// The options of the module's family.
+    pub options: FamilyOptions,
     /// Where ad-hoc probes may go; `None` refuses them.
     pub probe: Option<ProbePolicy>,
+}
+
+/// The options of a module, of its family's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamilyOptions {
+    /// An Enterprise Recon module's.
+    EnterpriseRecon(crate::appliances::enterprise_recon::options::Options),
+    /// A Connect Secure module's.
+    ConnectSecure(crate::appliances::connect_secure::options::Options),
+    /// A Sectona module's.
+    Sectona(crate::appliances::sectona::options::Options),
 }
 
 /// TLS towards the appliance.
@@ -115,91 +121,6 @@ pub struct Tls {
     pub insecure_skip_verify: bool,
     /// SHA-256 fingerprints of appliance certificates accepted as they are.
     pub pinned_sha256: Vec<[u8; 32]>,
-}
-
-/// ER2 `licenses` collector options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LicensesOptions {
-    /// Emit `er2_location_data_usage_bytes` per location.
-    pub per_location: bool,
-}
-
-/// ICS `active_users` collector options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveUsersOptions {
-    /// Sessions per page (the gateway caps at 200).
-    pub page_size: u32,
-    /// Pages in flight at once after the first.
-    pub concurrency: u32,
-    /// Client versions and authentication servers reported by name, the
-    /// most common first; the rest are summed as `other`.
-    pub top_values: u32,
-}
-
-impl Default for ActiveUsersOptions {
-    fn default() -> Self {
-        Self {
-            page_size: 200,
-            concurrency: 8,
-            top_values: 10,
-        }
-    }
-}
-
-/// ICS `leases` collector options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeasesOptions {
-    /// Licence capacity per feature name, for `ics_license_capacity`.
-    pub capacity: BTreeMap<String, u64>,
-}
-
-/// The entitlement types of Sectona's GetEntitlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-pub enum EntitlementType {
-    /// Entitlements of a user.
-    User,
-    /// Entitlements on an account.
-    Account,
-    /// Entitlements on an asset.
-    Asset,
-}
-
-impl EntitlementType {
-    /// The value sent as `EntitlementType` and used as a label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntitlementType::User => "User",
-            EntitlementType::Account => "Account",
-            EntitlementType::Asset => "Asset",
-        }
-    }
-}
-
-/// One Sectona GetEntitlement query; `name` becomes the `query` label.
-/// Decoded as written; which fields each type needs is checked after.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EntitlementQuery {
-    /// The `query` label.
-    pub name: String,
-    /// `EntitlementType`.
-    pub entitlement_type: EntitlementType,
-    /// `Assettype`.
-    pub asset_type: Option<String>,
-    /// `AssetHost`.
-    pub asset_host: Option<String>,
-    /// `DBInstance`.
-    pub db_instance: Option<String>,
-    /// `AccountName`.
-    pub account_name: Option<String>,
-    /// `AccountType`.
-    pub account_type: Option<String>,
-    /// `Username`.
-    pub username: Option<String>,
-    /// `AuthenticationType`.
-    pub authentication_type: Option<String>,
-    /// `DirectoryStore`.
-    pub directory_store: Option<String>,
 }
 
 /// A static target.

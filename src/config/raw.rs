@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::EntitlementQuery;
 use super::probe::RawProbe;
+use crate::appliances::connect_secure::options::{RawActiveUsers, RawLeases};
+use crate::appliances::enterprise_recon::options::RawLicenses;
+use crate::appliances::sectona::options::EntitlementQuery;
 
 /// A value with the line and column it was written at.
 pub type At<T> = Spanned<T>;
@@ -72,28 +74,6 @@ pub struct RawTls {
     pub insecure_skip_verify: bool,
     #[serde(default)]
     pub pinned_sha256: Vec<At<String>>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawLicenses {
-    #[serde(default)]
-    pub per_location: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawActiveUsers {
-    pub page_size: Option<u32>,
-    pub concurrency: Option<u32>,
-    pub top_values: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawLeases {
-    #[serde(default)]
-    pub capacity: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,15 +9,18 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 
+use super::Kind;
 use super::probe::{HostPattern, ProbePolicy, RawProbe};
 use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
     ActiveUsersOptions, Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions, Module,
+    DEFAULT_TIMEOUT, EntitlementQuery, FamilyOptions, LeasesOptions, LicensesOptions, Module,
     Target, Tls,
 };
-use crate::collectors::Kind;
+use crate::appliances::connect_secure::options as connect_secure_options;
+use crate::appliances::enterprise_recon::options as enterprise_recon_options;
+use crate::appliances::sectona::options as sectona_options;
 
 /// Context shared by the checks: the file, for error messages and for
 /// resolving relative paths.
@@ -491,36 +494,9 @@ fn check_module(
     };
     let mut active_users = ActiveUsersOptions::default();
     if let Some(au) = &m.active_users {
-        if let Some(p) = au.value.page_size {
-            if !(1..=200).contains(&p) {
-                return Err(ck.err(
-                    &au.referenced,
-                    format!("{field}.active_users.page_size"),
-                    format!("{p} is out of range: must be between 1 and 200 (the gateway caps a page at 200)"),
-                ));
-            }
-            active_users.page_size = p;
-        }
-        if let Some(c) = au.value.concurrency {
-            if !(1..=64).contains(&c) {
-                return Err(ck.err(
-                    &au.referenced,
-                    format!("{field}.active_users.concurrency"),
-                    format!("{c} is out of range: must be between 1 and 64"),
-                ));
-            }
-            active_users.concurrency = c;
-        }
-        if let Some(n) = au.value.top_values {
-            if !(1..=100).contains(&n) {
-                return Err(ck.err(
-                    &au.referenced,
-                    format!("{field}.active_users.top_values"),
-                    format!("{n} is out of range: must be between 1 and 100"),
-                ));
-            }
-            active_users.top_values = n;
-        }
+        active_users = connect_secure_options::active_users(&au.value).map_err(|(key, why)| {
+            ck.err(&au.referenced, format!("{field}.active_users.{key}"), why)
+        })?;
     }
     let leases = LeasesOptions {
         capacity: m
@@ -529,28 +505,39 @@ fn check_module(
             .map(|l| l.value.capacity.clone())
             .unwrap_or_default(),
     };
-    let instance = m.instance.as_ref().map(|i| i.value.clone());
-    let mut entitlements = Vec::new();
-    if kind == Kind::Sectona {
-        match &m.instance {
-            Some(i) if i.value.trim().is_empty() => {
-                return Err(ck.err(
-                    &i.referenced,
-                    format!("{field}.instance"),
-                    "must not be empty",
-                ));
-            }
-            Some(_) => {}
-            None => {
-                return Err(ck.err(
-                    &raw.referenced,
-                    format!("{field}.instance"),
-                    "kind sectona needs instance (the Sectona instance name)",
-                ));
-            }
+    let options = match kind {
+        Kind::EnterpriseRecon => {
+            FamilyOptions::EnterpriseRecon(enterprise_recon_options::Options { licenses })
         }
-        entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
-    }
+        Kind::ConnectSecure => FamilyOptions::ConnectSecure(connect_secure_options::Options {
+            active_users,
+            leases,
+        }),
+        Kind::Sectona => {
+            let instance = match &m.instance {
+                Some(i) if i.value.trim().is_empty() => {
+                    return Err(ck.err(
+                        &i.referenced,
+                        format!("{field}.instance"),
+                        "must not be empty",
+                    ));
+                }
+                Some(i) => i.value.clone(),
+                None => {
+                    return Err(ck.err(
+                        &raw.referenced,
+                        format!("{field}.instance"),
+                        "kind sectona needs instance (the Sectona instance name)",
+                    ));
+                }
+            };
+            let entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
+            FamilyOptions::Sectona(sectona_options::Options {
+                instance,
+                entitlements,
+            })
+        }
+    };
     let probe = m
         .probe
         .as_ref()
@@ -565,11 +552,7 @@ fn check_module(
         max_response_bytes,
         tls,
         collectors,
-        licenses,
-        active_users,
-        leases,
-        instance,
-        entitlements,
+        options,
         probe,
     })
 }
@@ -728,66 +711,15 @@ fn check_entitlements(
     Ok(out)
 }
 
-/// The GetEntitlement fields each entitlement type requires and ignores,
-/// from the API document's parameter table.
+/// One query, checked by the family's rules.
 fn check_entitlement(
     ck: &Checker<'_>,
     f: &str,
     q: &At<EntitlementQuery>,
 ) -> Result<EntitlementQuery, ConfigError> {
-    let r = &q.value;
-    if r.name.trim().is_empty() {
-        return Err(ck.err(&q.referenced, format!("{f}.name"), "must not be empty"));
-    }
-    let kind = r.entitlement_type;
-    let fields: [(&str, &Option<String>); 8] = [
-        ("asset_type", &r.asset_type),
-        ("asset_host", &r.asset_host),
-        ("db_instance", &r.db_instance),
-        ("account_name", &r.account_name),
-        ("account_type", &r.account_type),
-        ("username", &r.username),
-        ("authentication_type", &r.authentication_type),
-        ("directory_store", &r.directory_store),
-    ];
-    let (required, allowed): (&[&str], &[&str]) = match kind {
-        EntitlementType::User => (
-            &["username", "authentication_type", "directory_store"],
-            &["username", "authentication_type", "directory_store"],
-        ),
-        EntitlementType::Account => (
-            &["asset_type", "asset_host", "account_name", "account_type"],
-            &[
-                "asset_type",
-                "asset_host",
-                "db_instance",
-                "account_name",
-                "account_type",
-            ],
-        ),
-        EntitlementType::Asset => (
-            &["asset_type", "asset_host"],
-            &["asset_type", "asset_host", "db_instance"],
-        ),
-    };
-    for (key, value) in fields {
-        let present = value.as_deref().is_some_and(|v| !v.trim().is_empty());
-        if required.contains(&key) && !present {
-            return Err(ck.err(
-                &q.referenced,
-                format!("{f}.{key}"),
-                format!("entitlement_type {} requires {key}", kind.as_str()),
-            ));
-        }
-        if !allowed.contains(&key) && value.is_some() {
-            return Err(ck.err(
-                &q.referenced,
-                format!("{f}.{key}"),
-                format!("{key} is not used by entitlement_type {}", kind.as_str()),
-            ));
-        }
-    }
-    Ok(r.clone())
+    sectona_options::check_query(&q.value)
+        .map_err(|(key, why)| ck.err(&q.referenced, format!("{f}.{key}"), why))?;
+    Ok(q.value.clone())
 }
 
 /// Checks a target URL: http(s), no credentials, no query or fragment.

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::{
     DemoPart, Running, basic_credentials, demo_tls, json_response, serve_for_demo_tls, write_secret,
 };
-use crate::collectors::sectona::codes;
+use crate::appliances::sectona::codes;
 
 /// The endpoint.
 pub const PATH: &str = "/API/APP/APP007/GetEntitlement";

@@ -56,6 +56,16 @@ pub enum UpstreamError {
     },
 }
 
+impl From<crate::json::DecodeError> for UpstreamError {
+    fn from(e: crate::json::DecodeError) -> Self {
+        UpstreamError::Decode {
+            endpoint: e.endpoint,
+            path: e.path,
+            reason: e.reason,
+        }
+    }
+}
+
 impl UpstreamError {
     /// The endpoint this error is about.
     pub fn endpoint(&self) -> &'static str {

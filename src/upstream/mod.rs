@@ -155,7 +155,7 @@ impl Reply {
         UpstreamError::Status {
             endpoint: self.endpoint,
             status: self.status.as_u16(),
-            message: crate::collectors::json::error_message(&self.body),
+            message: crate::json::error_message(&self.body),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `tests/testdata/config/`, checking the exact message (file, line,
 //! column, field, reason); and `--config.check` on the real binary.
 
-use appliance_exporter::config::Config;
+use appliance_exporter::config::{Config, FamilyOptions};
 
 use crate::common::Workdir;
 
@@ -125,13 +125,17 @@ targets:
     let path = work.write("config.yml", &yaml);
     let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.targets.len(), 3);
-    assert_eq!(config.modules["ics"].active_users.concurrency, 8);
-    assert_eq!(
-        config.modules["ics"].leases.capacity["Concurrent Users"],
-        12000
-    );
+    let FamilyOptions::ConnectSecure(ics) = &config.modules["ics"].options else {
+        panic!("{:?}", config.modules["ics"].options)
+    };
+    assert_eq!(ics.active_users.concurrency, 8);
+    assert_eq!(ics.leases.capacity["Concurrent Users"], 12000);
     assert_eq!(config.modules["er2"].collectors, ["licenses", "risk"]);
-    assert_eq!(config.modules["pam"].entitlements.len(), 2);
+    let FamilyOptions::Sectona(pam) = &config.modules["pam"].options else {
+        panic!("{:?}", config.modules["pam"].options)
+    };
+    assert_eq!(pam.instance, "PROD");
+    assert_eq!(pam.entitlements.len(), 2);
     assert!(config.warnings.is_empty());
     // Debug output of the whole configuration never shows a secret.
     assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use appliance_exporter::collectors::connect_secure::COLLECTORS;
+use appliance_exporter::appliances::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
 use crate::common::{

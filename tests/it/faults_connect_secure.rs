@@ -4,7 +4,7 @@
 //! healthy gateway beside it are untouched, the exporter keeps serving, and
 //! one log line names target, endpoint and cause.
 
-use appliance_exporter::collectors::connect_secure::COLLECTORS;
+use appliance_exporter::appliances::connect_secure::COLLECTORS;
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, connect_secure as ics};
 

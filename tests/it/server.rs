@@ -346,7 +346,7 @@ async fn the_demo_shows_every_family_with_every_collector_succeeding() {
         assert!(!series(&m, family).is_empty(), "no {family} series: {m}");
     }
     // The demo's targets by family, with every collector of the family.
-    use appliance_exporter::collectors::{connect_secure, enterprise_recon, sectona};
+    use appliance_exporter::appliances::{connect_secure, enterprise_recon, sectona};
     let demo = [
         ("er2_up", "er2-prod", enterprise_recon::COLLECTORS),
         ("er2_up", "er2-sitewide", enterprise_recon::COLLECTORS),

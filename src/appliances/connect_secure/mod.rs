@@ -1,7 +1,7 @@
 //! Ivanti Connect Secure / Policy Secure gateway or cluster: the
 //! `healthcheck`, `cluster`, `active_users`, `leases`, `system` and
 //! `named_users` collectors, authenticated by an API key or by a key from
-//! realm_auth (`auth.rs`).
+//! realm_auth (`auth.rs`). Its simulator is `crate::simulator::connect_secure`.
 
 pub mod active_users;
 pub mod auth;
@@ -9,25 +9,28 @@ pub mod cluster;
 pub mod healthcheck;
 pub mod leases;
 pub mod named_users;
+pub mod options;
 mod session_page;
 pub mod system;
 
 use std::collections::HashSet;
 
-use super::json::Text;
-use super::{CollectError, Context, offload};
+use crate::collector::{Collector, collector};
 use crate::exposition::Samples;
+use crate::json::Text;
 
 pub use auth::Gateway;
 
-/// The collectors of the family, in default order.
-pub const COLLECTORS: &[&str] = &[
-    "healthcheck",
-    "cluster",
-    "active_users",
-    "leases",
-    "system",
-    "named_users",
+pub use options::COLLECTORS;
+
+/// The family's collectors, in default order.
+pub const ALL: &[Collector<options::Options, SharedState>] = &[
+    collector!(healthcheck),
+    collector!(cluster),
+    collector!(active_users),
+    collector!(leases),
+    collector!(system),
+    collector!(named_users),
 ];
 
 /// State kept across scrapes for the family.
@@ -35,40 +38,6 @@ pub const COLLECTORS: &[&str] = &[
 pub struct SharedState {
     /// API keys obtained through realm_auth, per gateway and credentials.
     pub keys: auth::KeyCache,
-}
-
-/// Runs the ICS collector `name`.
-pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
-    let gateway = Gateway::new(ctx)?;
-    match name {
-        "healthcheck" => Ok(healthcheck::encode(&healthcheck::fetch(&gateway).await?)),
-        "cluster" => {
-            let snapshot = cluster::fetch(&gateway).await?;
-            let rows = snapshot.rows();
-            let encode = move || cluster::encode(&snapshot);
-            Ok(offload::encode(cluster::ENDPOINT, rows, encode).await?)
-        }
-        "active_users" => {
-            let snapshot =
-                active_users::fetch(&gateway, &ctx.module.active_users, ctx.limits.max_pages)
-                    .await?;
-            Ok(active_users::encode(
-                &snapshot,
-                ctx.module.active_users.top_values as usize,
-            ))
-        }
-        "leases" => {
-            let snapshot = leases::fetch(&gateway).await?;
-            let (rows, options) = (snapshot.rows(), ctx.module.leases.clone());
-            let encode = move || leases::encode(&snapshot, &options);
-            Ok(offload::encode(leases::ENDPOINT, rows, encode).await?)
-        }
-        "system" => Ok(system::encode(&system::fetch(&gateway).await?)),
-        "named_users" => Ok(named_users::encode(&named_users::fetch(&gateway).await?)),
-        other => Err(CollectError::Unsupported(format!(
-            "unknown connect_secure collector {other}"
-        ))),
-    }
 }
 
 /// The name of a list entry, or `None` with a warning when it is missing
@@ -106,9 +75,9 @@ pub(crate) mod testing {
     /// no warnings.
     pub fn check(samples: Samples, expected: &str) {
         let (out, warnings) = exposition(samples);
-        crate::collectors::testdata::assert_matches(
+        crate::collector::testdata::assert_matches(
             &out,
-            &format!("collectors/connect_secure/testdata/{expected}"),
+            &format!("appliances/connect_secure/testdata/{expected}"),
         );
         assert!(warnings.is_empty(), "{warnings:?}");
     }

@@ -25,11 +25,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use tracing::{debug, warn};
 
-use super::{Gateway, session_page};
-use crate::collectors::json::{self, Flag, Num, OneOrMany, TextRef};
-use crate::collectors::offload;
-use crate::config::ActiveUsersOptions;
+use super::options::{ActiveUsersOptions, Options};
+use super::{Gateway, SharedState, session_page};
+use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Flag, Num, OneOrMany, TextRef};
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -837,10 +837,17 @@ pub fn encode(a: &ActiveUsers, top: usize) -> Samples {
     s
 }
 
+/// The collector: [`fetch`], then [`encode`].
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    let options = &ctx.options.active_users;
+    let snapshot = fetch(&Gateway::new(ctx)?, options, ctx.limits.max_pages).await?;
+    Ok(encode(&snapshot, options.top_values as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::{check, exposition};
+    use crate::appliances::connect_secure::testing::{check, exposition};
     use crate::simulator::connect_secure as sim;
 
     fn read(pages: &[&str]) -> ActiveUsers {

@@ -9,8 +9,10 @@
 
 use serde::Deserialize;
 
-use crate::collectors::json::{self, Num, Text};
+use super::options::Options;
+use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Num, Text};
 use crate::upstream::{BasicAuth, Request, Upstream, UpstreamError};
 
 /// The endpoint, as logged and labelled.
@@ -90,7 +92,7 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Snapshot, Up
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     Ok(Snapshot {
-        server: crate::collectors::offload::decode(ENDPOINT, &reply.body).await?,
+        server: offload::decode(ENDPOINT, &reply.body).await?,
         received_at,
     })
 }
@@ -281,6 +283,11 @@ fn kind(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "an object",
     }
+}
+
+/// The collector: [`fetch`], then [`encode`].
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
+    Ok(encode(&fetch(ctx.upstream, &basic_auth(ctx)?).await?))
 }
 
 #[cfg(test)]

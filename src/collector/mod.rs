@@ -1,84 +1,25 @@
-//! The collectors, one folder per appliance family and one file per
-//! collector. A collector is an async `fetch` that returns a typed snapshot
-//! and a pure `encode` of that snapshot into [`Samples`]; this module picks
-//! the collector by family and name.
+//! The contract every collector keeps: what it is given ([`Context`]), how
+//! it is entered ([`Collector`]: one `collect(ctx)` that is an async `fetch`
+//! of a typed snapshot followed by a pure `encode` into [`Samples`]) and how
+//! it fails ([`CollectError`]). The families under `crate::appliances`
+//! implement it; this module knows none of them.
 
-pub mod connect_secure;
-pub mod enterprise_recon;
-pub mod json;
 pub mod offload;
-pub mod sectona;
 #[cfg(test)]
 pub(crate) mod testdata;
 
+use futures::future::BoxFuture;
+
 use crate::config::{Auth, Credentials, Limits, Module};
-use crate::exposition::{Desc, Samples};
+use crate::exposition::Samples;
 use crate::upstream::{BasicAuth, Upstream, UpstreamError};
 
-/// The appliance families.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// Ground Labs Enterprise Recon master server.
-    EnterpriseRecon,
-    /// Ivanti Connect Secure / Policy Secure gateway or cluster.
-    ConnectSecure,
-    /// Sectona PAM.
-    Sectona,
-}
-
-static ER2_UP: Desc = Desc::gauge(
-    "er2_up",
-    "1 if the Enterprise Recon master server answered and accepted the credentials in this scrape",
-);
-static ICS_UP: Desc = Desc::gauge(
-    "ics_up",
-    "1 if the Connect Secure gateway answered and accepted the credentials in this scrape",
-);
-static SECTONA_UP: Desc = Desc::gauge(
-    "sectona_up",
-    "1 if the Sectona server answered and accepted the credentials in this scrape",
-);
-
-impl Kind {
-    /// The name used in the configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::EnterpriseRecon => "enterprise_recon",
-            Kind::ConnectSecure => "connect_secure",
-            Kind::Sectona => "sectona",
-        }
-    }
-
-    /// Every collector of the family, in their default order.
-    pub fn collectors(self) -> &'static [&'static str] {
-        match self {
-            Kind::EnterpriseRecon => enterprise_recon::COLLECTORS,
-            Kind::ConnectSecure => connect_secure::COLLECTORS,
-            Kind::Sectona => sectona::COLLECTORS,
-        }
-    }
-
-    /// The family's `*_up` metric.
-    pub fn up_desc(self) -> &'static Desc {
-        match self {
-            Kind::EnterpriseRecon => &ER2_UP,
-            Kind::ConnectSecure => &ICS_UP,
-            Kind::Sectona => &SECTONA_UP,
-        }
-    }
-}
-
-/// State that outlives one scrape and is shared by the collectors of a
-/// family (e.g. cached ICS API keys).
-#[derive(Debug, Default)]
-pub struct Shared {
-    /// Connect Secure state (API keys obtained through realm_auth).
-    pub connect_secure: connect_secure::SharedState,
-}
-
-/// What a collector gets to work with for one scrape of one target.
+/// What a collector gets to work with for one scrape of one target; `O`
+/// is its family's options and `S` the state its family keeps across
+/// scrapes (none by default: the scrape machinery knows no family, the
+/// registry gives each family its own).
 #[derive(Debug)]
-pub struct Context<'a> {
+pub struct Context<'a, O = (), S = ()> {
     /// The target label value.
     pub target: &'a str,
     /// The module the target uses.
@@ -87,10 +28,67 @@ pub struct Context<'a> {
     pub auth: &'a Auth,
     /// The HTTP side of this scrape.
     pub upstream: &'a Upstream,
-    /// State kept across scrapes.
-    pub shared: &'a Shared,
+    /// The options of the module's family.
+    pub options: &'a O,
+    /// The family's state kept across scrapes.
+    pub state: &'a S,
     /// The limits in force (pages per listing, ...).
     pub limits: &'a Limits,
+}
+
+impl<'a> Context<'a> {
+    /// This context with the options and state of a family.
+    pub fn with_family<O, S>(&self, options: &'a O, state: &'a S) -> Context<'a, O, S> {
+        Context {
+            target: self.target,
+            module: self.module,
+            auth: self.auth,
+            upstream: self.upstream,
+            options,
+            state,
+            limits: self.limits,
+        }
+    }
+}
+
+/// How every collector is entered: its `fetch`, then its `encode`.
+pub type Run<O, S> =
+    for<'a> fn(&'a Context<'a, O, S>) -> BoxFuture<'a, Result<Samples, CollectError>>;
+
+/// One collector of a family, as the family lists it.
+pub struct Collector<O: 'static = (), S: 'static = ()> {
+    /// Its name in the configuration and in the `collector` label.
+    pub name: &'static str,
+    /// Its way in.
+    pub run: Run<O, S>,
+}
+
+/// The [`Collector`] named after its module, entered through that
+/// module's `collect`: `collector!(leases)` in a family's `ALL`.
+macro_rules! collector {
+    ($module:ident) => {
+        $crate::collector::Collector {
+            name: stringify!($module),
+            run: |ctx| Box::pin($module::collect(ctx)),
+        }
+    };
+}
+pub(crate) use collector;
+
+/// Runs the collector `name` of a family's list (the configuration only
+/// names collectors of the module's family, so it is always there).
+pub async fn run<O, S>(
+    collectors: &[Collector<O, S>],
+    name: &str,
+    ctx: &Context<'_, O, S>,
+) -> Result<Samples, CollectError> {
+    match collectors.iter().find(|c| c.name == name) {
+        Some(c) => (c.run)(ctx).await,
+        None => Err(CollectError::Unsupported(format!(
+            "unknown {} collector {name}",
+            ctx.module.kind.as_str()
+        ))),
+    }
 }
 
 /// Why a collector failed.
@@ -150,6 +148,12 @@ fn describe_failures(failures: &[PartFailure]) -> String {
         .join("; ")
 }
 
+impl From<crate::json::DecodeError> for CollectError {
+    fn from(e: crate::json::DecodeError) -> Self {
+        CollectError::Upstream(e.into())
+    }
+}
+
 impl CollectError {
     /// Whether this failure means the credentials were refused (`*_up` 0).
     pub fn is_auth(&self) -> bool {
@@ -185,7 +189,7 @@ impl CollectError {
 
 /// The basic-auth credentials of the context (validated at load to be basic
 /// for the families that use them).
-pub fn basic_auth(ctx: &Context<'_>) -> Result<BasicAuth, CollectError> {
+pub fn basic_auth<O, S>(ctx: &Context<'_, O, S>) -> Result<BasicAuth, CollectError> {
     match &ctx.auth.credentials {
         Credentials::Basic { username, password } => Ok(BasicAuth {
             username: username.clone(),
@@ -198,18 +202,10 @@ pub fn basic_auth(ctx: &Context<'_>) -> Result<BasicAuth, CollectError> {
     }
 }
 
-/// Runs the collector `name` of the context's family.
-pub async fn collect(name: &'static str, ctx: &Context<'_>) -> Result<Samples, CollectError> {
-    match ctx.module.kind {
-        Kind::EnterpriseRecon => enterprise_recon::collect(name, ctx).await,
-        Kind::ConnectSecure => connect_secure::collect(name, ctx).await,
-        Kind::Sectona => sectona::collect(name, ctx).await,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exposition::Desc;
 
     fn part(name: &str, error: CollectError) -> PartFailure {
         PartFailure {

@@ -2,6 +2,9 @@
 //! lists that arrive as a single object, fields of the wrong shape (kept as
 //! `Invalid` so only their series is dropped), trailing commas, and the
 //! messages of error bodies.
+//!
+//! A leaf: it knows serde and the exposition's warnings, nothing of the
+//! upstream client or the collectors, so both can use it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,7 +15,18 @@ use serde::de::{
 };
 
 use crate::exposition::Samples;
-use crate::upstream::UpstreamError;
+
+/// Why a body is not the JSON the document describes.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("{endpoint}: unexpected response at {path}: {reason}")]
+pub struct DecodeError {
+    /// The endpoint asked.
+    pub endpoint: &'static str,
+    /// The serde path of the problem (`.` for the whole body).
+    pub path: String,
+    /// What serde reported.
+    pub reason: String,
+}
 
 /// A field that should hold a number, sent as a JSON number or a numeric
 /// string. It never fails to deserialize: a bad value becomes `Invalid`.
@@ -334,10 +348,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 /// Decodes a body as `T`, reporting the serde path of a failure. A body
 /// that only fails because of trailing commas (as in some samples of the
 /// vendors' documents) is read with them removed.
-pub fn decode<T: DeserializeOwned>(
-    endpoint: &'static str,
-    body: &[u8],
-) -> Result<T, UpstreamError> {
+pub fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -> Result<T, DecodeError> {
     match decode_borrowed(endpoint, body) {
         Ok(v) => Ok(v),
         Err(err) => {
@@ -356,7 +367,7 @@ pub fn decode<T: DeserializeOwned>(
 pub fn decode_borrowed<'a, T: Deserialize<'a>>(
     endpoint: &'static str,
     body: &'a [u8],
-) -> Result<T, UpstreamError> {
+) -> Result<T, DecodeError> {
     // Tracking the serde path costs an allocation per key read, a third of
     // the time of a large page; only a failure needs it, to say where.
     serde_json::from_slice(body).map_err(|e| explain_failure::<T>(endpoint, body, &e))
@@ -367,7 +378,7 @@ fn explain_failure<'a, T: Deserialize<'a>>(
     endpoint: &'static str,
     body: &'a [u8],
     first: &serde_json::Error,
-) -> UpstreamError {
+) -> DecodeError {
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => decode_error(endpoint, body, e.path().to_string(), e.inner()),
@@ -383,8 +394,8 @@ fn explain_failure<'a, T: Deserialize<'a>>(
     }
 }
 
-fn is_syntax_error(err: &UpstreamError) -> bool {
-    matches!(err, UpstreamError::Decode { reason, .. } if reason.starts_with(SYNTAX_PREFIX))
+fn is_syntax_error(err: &DecodeError) -> bool {
+    err.reason.starts_with(SYNTAX_PREFIX)
 }
 
 /// How `decode_error` starts the reason of a JSON syntax error.
@@ -395,7 +406,7 @@ fn decode_error(
     body: &[u8],
     path: String,
     err: &serde_json::Error,
-) -> UpstreamError {
+) -> DecodeError {
     let trimmed = body
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -415,7 +426,7 @@ fn decode_error(
     } else {
         path
     };
-    UpstreamError::Decode {
+    DecodeError {
         endpoint,
         path,
         reason,
@@ -608,10 +619,7 @@ mod tests {
             rows: Vec<Row>,
         }
         let err = decode::<Top>("/v1/x", br#"{"rows": [{"n": 1}, 7]}"#).unwrap_err();
-        match err {
-            UpstreamError::Decode { path, .. } => assert_eq!(path, "rows[1]"),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(err.path, "rows[1]");
         let html = decode::<Top>("/v1/x", b"<!DOCTYPE html><html>Maintenance</html>").unwrap_err();
         assert!(
             html.to_string()

@@ -3,9 +3,11 @@
 
 use serde::Deserialize;
 
-use super::Gateway;
-use crate::collectors::json::{OneOrMany, Text};
+use super::options::Options;
+use super::{Gateway, SharedState};
+use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
+use crate::json::{OneOrMany, Text};
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -150,11 +152,16 @@ pub fn encode(info: &SystemInformation) -> Samples {
     s
 }
 
+/// The collector: [`fetch`], then [`encode`].
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::{check, exposition};
-    use crate::collectors::json;
+    use crate::appliances::connect_secure::testing::{check, exposition};
+    use crate::json;
     use crate::simulator::connect_secure as sim;
 
     fn decode(body: &str) -> SystemInformation {

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{Gateway, unique_name};
-use crate::collectors::json::{Num, OneOrMany, Text};
-use crate::config::LeasesOptions;
+use super::options::{LeasesOptions, Options};
+use super::{Gateway, SharedState, unique_name};
+use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{Num, OneOrMany, Text};
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -142,11 +143,18 @@ pub fn encode(l: &LeaseInformation, options: &LeasesOptions) -> Samples {
     s
 }
 
+/// The collector: [`fetch`], then [`encode`] (off the worker when large).
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    let snapshot = fetch(&Gateway::new(ctx)?).await?;
+    let (rows, options) = (snapshot.rows(), ctx.options.leases.clone());
+    Ok(offload::encode(ENDPOINT, rows, move || encode(&snapshot, &options)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::{check, exposition};
-    use crate::collectors::json;
+    use crate::appliances::connect_secure::testing::{check, exposition};
+    use crate::json;
     use crate::simulator::connect_secure as sim;
 
     fn decode(body: &str) -> LeaseInformation {

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::json;
+use crate::json;
 use crate::upstream::UpstreamError;
 
 /// Bodies up to this size are worked on in place.
@@ -53,7 +53,9 @@ pub async fn decode<T: DeserializeOwned + Send + 'static>(
     body: &Bytes,
 ) -> Result<T, UpstreamError> {
     let body = body.clone();
-    by_size(endpoint, body.len(), move || json::decode(endpoint, &body)).await?
+    by_size(endpoint, body.len(), move || json::decode(endpoint, &body))
+        .await?
+        .map_err(UpstreamError::from)
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::collectors::json::{self, Num, OneOrMany, Text};
-use crate::config::LicensesOptions;
+use super::options::{LicensesOptions, Options};
+use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Num, OneOrMany, Text};
 use crate::upstream::{BasicAuth, Request, Upstream, UpstreamError};
 
 /// The endpoint, as logged and labelled.
@@ -143,7 +144,7 @@ pub async fn fetch(upstream: &Upstream, auth: &BasicAuth) -> Result<Licenses, Up
         .send(Request::get(ENDPOINT, ENDPOINT, Some(auth)))
         .await?
         .require_success()?;
-    crate::collectors::offload::decode(ENDPOINT, &reply.body).await
+    offload::decode(ENDPOINT, &reply.body).await
 }
 
 impl Licenses {
@@ -357,6 +358,15 @@ pub fn parse_pending(text: &str) -> Option<(u64, u64)> {
     ))
 }
 
+/// The collector: [`fetch`], then [`encode`] (off the worker when large).
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
+    let snapshot = fetch(ctx.upstream, &basic_auth(ctx)?).await?;
+    let options = ctx.options.licenses.clone();
+    let rows = snapshot.rows();
+    let encode = move || encode(&snapshot, &options);
+    Ok(offload::encode(ENDPOINT, rows, encode).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,9 +385,9 @@ mod tests {
 
     fn check(sample: &str, per_location: bool, expected: &str) {
         let (out, warnings) = exposition(sample, per_location);
-        crate::collectors::testdata::assert_matches(
+        crate::collector::testdata::assert_matches(
             &out,
-            &format!("collectors/enterprise_recon/testdata/{expected}"),
+            &format!("appliances/enterprise_recon/testdata/{expected}"),
         );
         assert!(warnings.is_empty(), "{warnings:?}");
     }

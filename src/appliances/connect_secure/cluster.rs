@@ -8,9 +8,11 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{Gateway, unique_name};
-use crate::collectors::json::{Flag, OneOrMany, Text};
+use super::options::Options;
+use super::{Gateway, SharedState, unique_name};
+use crate::collector::{CollectError, Context, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{Flag, OneOrMany, Text};
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -128,7 +130,7 @@ pub async fn fetch(gateway: &Gateway<'_>) -> Result<Cluster, UpstreamError> {
         return Ok(Cluster::Standalone);
     }
     let reply = reply.require_success()?;
-    let status: ClusterStatus = crate::collectors::offload::decode(ENDPOINT, &reply.body).await?;
+    let status: ClusterStatus = crate::collector::offload::decode(ENDPOINT, &reply.body).await?;
     Ok(
         if status.members.0.is_empty() && status.name.as_str().is_none_or(str::is_empty) {
             Cluster::Standalone
@@ -190,7 +192,7 @@ fn encode_member(s: &mut Samples, i: usize, name: &str, m: &Member) {
                     format!("members[{i}].status-code"),
                     format!(
                         "not a hex or decimal status code: \"{}\"",
-                        crate::collectors::json::clip(text, 40)
+                        crate::json::clip(text, 40)
                     ),
                 );
             }
@@ -253,11 +255,18 @@ fn undocumented_bits(code: u64) -> impl Iterator<Item = u64> {
         .filter(move |bit| rest & bit != 0)
 }
 
+/// The collector: [`fetch`], then [`encode`] (off the worker when large).
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    let snapshot = fetch(&Gateway::new(ctx)?).await?;
+    let rows = snapshot.rows();
+    Ok(offload::encode(ENDPOINT, rows, move || encode(&snapshot)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::{check, exposition};
-    use crate::collectors::json;
+    use crate::appliances::connect_secure::testing::{check, exposition};
+    use crate::json;
     use crate::simulator::connect_secure as sim;
 
     fn clustered(body: &str) -> Cluster {

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::collectors::json::{Flag, Num};
+use crate::json::{Flag, Num};
 
 /// Containers nested deeper than this are left to serde (which limits
 /// recursion itself).
@@ -523,7 +523,7 @@ impl<'a> Scanner<'a> {
         Some(fields)
     }
 
-    /// Whether a value holds something, as [`crate::collectors::json::Presence`]
+    /// Whether a value holds something, as [`crate::json::Presence`]
     /// tells it: not `null`, `false`, `""`, `[]` or `{}`.
     fn holds_something(&mut self) -> Option<bool> {
         match self.peek()? {

@@ -22,7 +22,8 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tracing::{debug, info};
 
-use crate::collectors::{CollectError, Context};
+use super::SharedState;
+use crate::collector::{CollectError, Context};
 use crate::config::{Credentials, Secret};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
 
@@ -164,7 +165,7 @@ fn key_auth(key: Secret) -> BasicAuth {
 impl<'a> Gateway<'a> {
     /// The gateway of the context, with its credentials (validated at load
     /// to be an API key or realm_auth credentials).
-    pub fn new(ctx: &Context<'a>) -> Result<Self, CollectError> {
+    pub fn new<O>(ctx: &Context<'a, O, SharedState>) -> Result<Self, CollectError> {
         let access = match &ctx.auth.credentials {
             Credentials::ApiKey(key) => Access::Fixed(key.clone()),
             Credentials::RealmAuth {
@@ -172,7 +173,7 @@ impl<'a> Gateway<'a> {
                 password,
                 realm,
             } => Access::Realm(RealmLogin {
-                slot: ctx.shared.connect_secure.keys.slot(CacheId {
+                slot: ctx.state.keys.slot(CacheId {
                     url: ctx.upstream.base().as_str().to_owned(),
                     auth: ctx.auth.name.clone(),
                     username: username.clone(),
@@ -242,7 +243,7 @@ impl<'a> Gateway<'a> {
             .get(endpoint, path_and_query)
             .await?
             .require_success()?;
-        crate::collectors::offload::decode(endpoint, &reply.body).await
+        crate::collector::offload::decode(endpoint, &reply.body).await
     }
 
     async fn sign_in(&self, login: &RealmLogin<'_>) -> Result<Secret, UpstreamError> {

@@ -75,7 +75,7 @@ pub fn normalize(log_code: &str) -> Option<String> {
     if code.len() < 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         return Some(format!("{code:0>6}"));
     }
-    Some(crate::collectors::json::clip(code, 40))
+    Some(crate::json::clip(code, 40))
 }
 
 #[cfg(test)]

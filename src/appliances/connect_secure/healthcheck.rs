@@ -7,9 +7,11 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::Gateway;
-use crate::collectors::json::{Flag, Num};
+use super::options::Options;
+use super::{Gateway, SharedState};
+use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
+use crate::json::{Flag, Num};
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -144,11 +146,16 @@ fn push_known(s: &mut Samples, desc: &'static Desc, field: &str, value: &Num, di
     }
 }
 
+/// The collector: [`fetch`], then [`encode`].
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::{check, exposition};
-    use crate::collectors::json;
+    use crate::appliances::connect_secure::testing::{check, exposition};
+    use crate::json;
     use crate::simulator::connect_secure as sim;
 
     fn decode(body: &str) -> Healthcheck {

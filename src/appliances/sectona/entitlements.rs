@@ -26,11 +26,10 @@ use serde::de::{Deserialize, Deserializer};
 use tracing::warn;
 
 use super::codes;
-use crate::collectors::json::{self, Flag, OneOrMany, Text};
-use crate::collectors::offload;
-use crate::collectors::{CollectError, Context, PartFailure, basic_auth};
-use crate::config::EntitlementQuery;
+use super::options::{EntitlementQuery, Options};
+use crate::collector::{CollectError, Context, PartFailure, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Flag, OneOrMany, Text};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
 
 /// The endpoint, as requested, logged and labelled.
@@ -251,7 +250,7 @@ pub fn interpret(reply: Reply) -> (Option<String>, Outcome) {
     }
     let answer = match decoded {
         Ok(answer) => answer,
-        Err(e) => return (None, Outcome::Failed(e)),
+        Err(e) => return (None, Outcome::Failed(e.into())),
     };
     let version = answer.version();
     let code = answer.error_code();
@@ -393,15 +392,16 @@ fn label_value(text: &Text) -> &str {
 
 /// Runs the collector: fetch, encode, and fail (keeping the series) when a
 /// query's request failed or the credentials were refused.
-pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
     let auth = basic_auth(ctx)?;
-    let Some(instance) = ctx.module.instance.as_deref() else {
-        return Err(CollectError::Unsupported(format!(
-            "module {} has no instance",
-            ctx.module.name
-        )));
-    };
-    let snapshot = fetch(ctx.upstream, &auth, instance, &ctx.module.entitlements).await;
+    let options = ctx.options;
+    let snapshot = fetch(
+        ctx.upstream,
+        &auth,
+        &options.instance,
+        &options.entitlements,
+    )
+    .await;
     let samples = encode(&snapshot);
     let mut failures = Vec::new();
     for r in &snapshot.results {
@@ -431,8 +431,8 @@ pub async fn collect(ctx: &Context<'_>) -> Result<Samples, CollectError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::options::EntitlementType;
     use super::*;
-    use crate::config::EntitlementType;
     use crate::exposition::{Format, render_samples};
     use crate::simulator::sectona as sim;
 
@@ -509,9 +509,9 @@ mod tests {
     }
 
     fn check_testdata(out: &str, file: &str) {
-        crate::collectors::testdata::assert_matches(
+        crate::collector::testdata::assert_matches(
             out,
-            &format!("collectors/sectona/testdata/{file}"),
+            &format!("appliances/sectona/testdata/{file}"),
         );
     }
 

@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny};
 
-use super::Gateway;
-use crate::collectors::json::OneOrMany;
+use super::options::Options;
+use super::{Gateway, SharedState};
+use crate::collector::{CollectError, Context};
 use crate::exposition::{Desc, Samples};
+use crate::json::OneOrMany;
 use crate::upstream::UpstreamError;
 
 /// The endpoint, as logged and labelled.
@@ -88,11 +90,16 @@ pub fn encode(n: &NamedUsers) -> Samples {
     s
 }
 
+/// The collector: [`fetch`], then [`encode`].
+pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
+    Ok(encode(&fetch(&Gateway::new(ctx)?).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectors::connect_secure::testing::check;
-    use crate::collectors::json;
+    use crate::appliances::connect_secure::testing::check;
+    use crate::json;
     use crate::simulator::connect_secure as sim;
 
     fn decode(body: &str) -> NamedUsers {

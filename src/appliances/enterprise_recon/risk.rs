@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::collectors::json::{self, Flag, Text};
+use super::options::Options;
+use crate::collector::{CollectError, Context, basic_auth, offload};
 use crate::exposition::{Desc, Samples};
+use crate::json::{self, Flag, Text};
 use crate::upstream::{BasicAuth, Reply, Request, Upstream, UpstreamError};
 
 /// Risk levels endpoint.
@@ -144,8 +146,7 @@ async fn decode_part<T: serde::de::DeserializeOwned + Send + 'static>(
         return Ok(Part::Denied(json::clip(&message, 80)));
     }
     let reply = reply.require_success()?;
-    let list: json::OneOrMany<T> =
-        crate::collectors::offload::decode(reply.endpoint, &reply.body).await?;
+    let list: json::OneOrMany<T> = offload::decode(reply.endpoint, &reply.body).await?;
     Ok(Part::Read(list.0))
 }
 
@@ -254,6 +255,13 @@ fn encode_rules(s: &mut Samples, rules: Option<&[Rule]>) {
     }
     s.push(&RULE_COUNT, &[("sealed", "false")], open);
     s.push(&RULE_COUNT, &[("sealed", "true")], sealed);
+}
+
+/// The collector: [`fetch`], then [`encode`] (off the worker when large).
+pub async fn collect(ctx: &Context<'_, Options>) -> Result<Samples, CollectError> {
+    let snapshot = fetch(ctx.upstream, &basic_auth(ctx)?).await?;
+    let rows = snapshot.rows();
+    Ok(offload::encode(PROFILES, rows, move || encode(&snapshot)).await?)
 }
 
 #[cfg(test)]

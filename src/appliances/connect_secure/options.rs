@@ -1,0 +1,114 @@
+//! What the configuration reads of the family: the names of its
+//! collectors, and their options (the sections as written, strictly
+//! decoded, and the typed options the collectors get). It sits below `crate::config` (which decodes modules
+//! with it) and so imports nothing of the crate.
+
+use std::collections::BTreeMap;
+
+/// The names of the family's collectors, in default order (each is a file
+/// of the family, entered through its `ALL`).
+pub const COLLECTORS: &[&str] = &[
+    "healthcheck",
+    "cluster",
+    "active_users",
+    "leases",
+    "system",
+    "named_users",
+];
+
+use serde::Deserialize;
+
+/// ICS `active_users` collector options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveUsersOptions {
+    /// Sessions per page (the gateway caps at 200).
+    pub page_size: u32,
+    /// Pages in flight at once after the first.
+    pub concurrency: u32,
+    /// Client versions and authentication servers reported by name, the
+    /// most common first; the rest are summed as `other`.
+    pub top_values: u32,
+}
+
+impl Default for ActiveUsersOptions {
+    fn default() -> Self {
+        Self {
+            page_size: 200,
+            concurrency: 8,
+            top_values: 10,
+        }
+    }
+}
+
+/// ICS `leases` collector options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeasesOptions {
+    /// Licence capacity per feature name, for `ics_license_capacity`.
+    pub capacity: BTreeMap<String, u64>,
+}
+
+/// The options of a Connect Secure module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `active_users` collector options.
+    pub active_users: ActiveUsersOptions,
+    /// `leases` collector options.
+    pub leases: LeasesOptions,
+}
+
+/// The `active_users` section as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActiveUsers {
+    /// `page_size`.
+    pub page_size: Option<u32>,
+    /// `concurrency`.
+    pub concurrency: Option<u32>,
+    /// `top_values`.
+    pub top_values: Option<u32>,
+}
+
+/// The `leases` section as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeases {
+    /// `capacity`.
+    #[serde(default)]
+    pub capacity: BTreeMap<String, u64>,
+}
+
+/// The `active_users` options of a section: the defaults, overridden by
+/// what is set; an out-of-range value is refused with the key it is under.
+pub fn active_users(raw: &RawActiveUsers) -> Result<ActiveUsersOptions, (&'static str, String)> {
+    let mut options = ActiveUsersOptions::default();
+    if let Some(p) = raw.page_size {
+        if !(1..=200).contains(&p) {
+            return Err((
+                "page_size",
+                format!(
+                    "{p} is out of range: must be between 1 and 200 (the gateway caps a page at 200)"
+                ),
+            ));
+        }
+        options.page_size = p;
+    }
+    if let Some(c) = raw.concurrency {
+        if !(1..=64).contains(&c) {
+            return Err((
+                "concurrency",
+                format!("{c} is out of range: must be between 1 and 64"),
+            ));
+        }
+        options.concurrency = c;
+    }
+    if let Some(n) = raw.top_values {
+        if !(1..=100).contains(&n) {
+            return Err((
+                "top_values",
+                format!("{n} is out of range: must be between 1 and 100"),
+            ));
+        }
+        options.top_values = n;
+    }
+    Ok(options)
+}

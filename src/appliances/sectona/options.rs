@@ -1,0 +1,124 @@
+//! What the configuration reads of the family: the names of its
+//! collectors, and their options (the sections as written, strictly
+//! decoded, and the typed options the collectors get). It sits below `crate::config` (which decodes modules
+//! with it) and so imports nothing of the crate.
+
+use serde::Deserialize;
+
+/// The names of the family's collectors, in default order (each is a file
+/// of the family, entered through its `ALL`).
+pub const COLLECTORS: &[&str] = &["entitlements"];
+
+/// The options of a Sectona module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The Sectona instance name (required, not blank).
+    pub instance: String,
+    /// The GetEntitlement queries.
+    pub entitlements: Vec<EntitlementQuery>,
+}
+
+/// The entitlement types of Sectona's GetEntitlement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum EntitlementType {
+    /// Entitlements of a user.
+    User,
+    /// Entitlements on an account.
+    Account,
+    /// Entitlements on an asset.
+    Asset,
+}
+
+impl EntitlementType {
+    /// The value sent as `EntitlementType` and used as a label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntitlementType::User => "User",
+            EntitlementType::Account => "Account",
+            EntitlementType::Asset => "Asset",
+        }
+    }
+}
+
+/// One Sectona GetEntitlement query; `name` becomes the `query` label.
+/// Decoded as written; which fields each type needs is checked after.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementQuery {
+    /// The `query` label.
+    pub name: String,
+    /// `EntitlementType`.
+    pub entitlement_type: EntitlementType,
+    /// `Assettype`.
+    pub asset_type: Option<String>,
+    /// `AssetHost`.
+    pub asset_host: Option<String>,
+    /// `DBInstance`.
+    pub db_instance: Option<String>,
+    /// `AccountName`.
+    pub account_name: Option<String>,
+    /// `AccountType`.
+    pub account_type: Option<String>,
+    /// `Username`.
+    pub username: Option<String>,
+    /// `AuthenticationType`.
+    pub authentication_type: Option<String>,
+    /// `DirectoryStore`.
+    pub directory_store: Option<String>,
+}
+
+/// Checks the GetEntitlement fields each entitlement type requires and
+/// ignores, from the API document's parameter table; a failure names the
+/// key it is about.
+pub fn check_query(r: &EntitlementQuery) -> Result<(), (&'static str, String)> {
+    if r.name.trim().is_empty() {
+        return Err(("name", "must not be empty".to_owned()));
+    }
+    let kind = r.entitlement_type;
+    let fields: [(&'static str, &Option<String>); 8] = [
+        ("asset_type", &r.asset_type),
+        ("asset_host", &r.asset_host),
+        ("db_instance", &r.db_instance),
+        ("account_name", &r.account_name),
+        ("account_type", &r.account_type),
+        ("username", &r.username),
+        ("authentication_type", &r.authentication_type),
+        ("directory_store", &r.directory_store),
+    ];
+    let (required, allowed): (&[&str], &[&str]) = match kind {
+        EntitlementType::User => (
+            &["username", "authentication_type", "directory_store"],
+            &["username", "authentication_type", "directory_store"],
+        ),
+        EntitlementType::Account => (
+            &["asset_type", "asset_host", "account_name", "account_type"],
+            &[
+                "asset_type",
+                "asset_host",
+                "db_instance",
+                "account_name",
+                "account_type",
+            ],
+        ),
+        EntitlementType::Asset => (
+            &["asset_type", "asset_host"],
+            &["asset_type", "asset_host", "db_instance"],
+        ),
+    };
+    for (key, value) in fields {
+        let present = value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        if required.contains(&key) && !present {
+            return Err((
+                key,
+                format!("entitlement_type {} requires {key}", kind.as_str()),
+            ));
+        }
+        if !allowed.contains(&key) && value.is_some() {
+            return Err((
+                key,
+                format!("{key} is not used by entitlement_type {}", kind.as_str()),
+            ));
+        }
+    }
+    Ok(())
+}
