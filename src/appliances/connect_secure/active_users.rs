@@ -514,6 +514,10 @@ struct RecordView<'r> {
     sign_in: Option<f64>,
 }
 
+/// Session pages up to this size are read on the async worker: four times
+/// a full page of the gateway's cap.
+const PAGE_INLINE_BYTES: usize = 1024 * 1024;
+
 /// Session records a page holds at most (the gateway's cap), reserved for.
 const PAGE_RECORDS: usize = 200;
 
@@ -718,7 +722,15 @@ async fn read_page(
     // a /metrics of hundreds of gateways does not start a thread for each
     // page in flight. A page far larger than the gateway's cap of 200
     // sessions is read off the worker.
-    let digest = offload::by_size(ENDPOINT, body.len(), move || PageDigest::of(&body)).await??;
+    // A page the gateway's cap allows (200 sessions of about 1 KiB) is read
+    // in place, where the blocking pool would cost more than the reading;
+    // only a page far larger than that goes off the worker.
+    let weight = if body.len() <= PAGE_INLINE_BYTES {
+        0
+    } else {
+        body.len()
+    };
+    let digest = offload::by_size(ENDPOINT, weight, move || PageDigest::of(&body)).await??;
     Ok((index, digest))
 }
 
