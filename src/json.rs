@@ -5,6 +5,19 @@
 //!
 //! A leaf: it knows serde and the exposition's warnings, nothing of the
 //! upstream client or the collectors, so both can use it.
+//!
+//! The lenient types are hand-written rather than `serde_with`'s, which do
+//! not serve as well here (each point is a test below):
+//! - `serde_with::OneOrMany` is an untagged enum: it buffers the whole
+//!   value, then tries one shape and the other, so a bad row of a long list
+//!   fails as "a list or single element" instead of naming `rows[1]` and
+//!   its cause, borrowed text inside is copied, and `null` is an error
+//!   rather than an empty list (`one_or_many*` tests);
+//! - `PickFirst<(_, DisplayFromStr)>` fails the whole body on a value that
+//!   is neither a number nor a numeric string, and `DefaultOnError` drops
+//!   the reason; [`Num`], [`Text`] and [`Flag`] keep the value as `Invalid`
+//!   with the reason, so only its series goes, with a warning that says
+//!   why (`a_bad_value_keeps_its_reason_and_the_rest_of_the_row`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -564,6 +577,13 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_keeps_its_reason_and_the_rest_of_the_row() {
+        let r = row(r#"{"n": "abc", "t": "x", "f": "no"}"#);
+        assert_eq!(r.n, Num::Invalid("expected a number, got \"abc\"".into()));
+        assert_eq!((r.t, r.f), (Text::Value("x".into()), Flag::Value(false)));
+    }
+
+    #[test]
     fn text_and_flags() {
         assert_eq!(row(r#"{"t": 5}"#).t, Text::Value("5".into()));
         assert!(matches!(row(r#"{"t": [1]}"#).t, Text::Invalid(_)));
@@ -602,6 +622,43 @@ mod tests {
         assert_eq!(one.0.len(), 1);
         let none: OneOrMany<Row> = decode("/t", b"null").unwrap();
         assert!(none.0.is_empty());
+    }
+
+    #[test]
+    fn one_or_many_names_the_bad_element_of_a_list_and_keeps_text_borrowed() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Top {
+            rows: OneOrMany<Row>,
+        }
+        let err = decode::<Top>("/v1/x", br#"{"rows": [{"n": 1}, {"n": 2}, 7]}"#).unwrap_err();
+        assert_eq!(err.path, "rows[2]");
+        assert!(err.reason.contains("expected struct Row"), "{}", err.reason);
+        #[derive(serde::Deserialize, Debug)]
+        struct Named<'a> {
+            #[serde(borrow)]
+            name: TextRef<'a>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Names<'a> {
+            #[serde(borrow)]
+            names: OneOrMany<Named<'a>>,
+        }
+        for body in [
+            &br#"{"names": {"name": "one"}}"#[..],
+            br#"{"names": [{"name": "one"}]}"#,
+        ] {
+            let names: Names<'_> = decode_borrowed("/v1/x", body).unwrap();
+            assert!(
+                matches!(
+                    names.names.0[..],
+                    [Named {
+                        name: TextRef::Value(Cow::Borrowed("one"))
+                    }]
+                ),
+                "{names:?}"
+            );
+        }
     }
 
     #[test]
