@@ -7,6 +7,13 @@ use crate::appliances::connect_secure::options as connect_secure;
 use crate::appliances::enterprise_recon::options as enterprise_recon;
 use crate::appliances::sectona::options as sectona;
 
+/// The names a family's list of collectors holds (`options::collectors!`).
+macro_rules! names {
+    ($($collector:ident)*) => {
+        &[$(stringify!($collector)),*]
+    };
+}
+
 /// The appliance families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -31,9 +38,9 @@ impl Kind {
     /// Every collector of the family, in their default order.
     pub const fn collectors(self) -> &'static [&'static str] {
         match self {
-            Kind::EnterpriseRecon => enterprise_recon::COLLECTORS,
-            Kind::ConnectSecure => connect_secure::COLLECTORS,
-            Kind::Sectona => sectona::COLLECTORS,
+            Kind::EnterpriseRecon => enterprise_recon::collectors!(names),
+            Kind::ConnectSecure => connect_secure::collectors!(names),
+            Kind::Sectona => sectona::collectors!(names),
         }
     }
 }

@@ -5,16 +5,24 @@
 
 use std::collections::BTreeMap;
 
-/// The names of the family's collectors, in default order (each is a file
-/// of the family, entered through its `ALL`).
-pub const COLLECTORS: &[&str] = &[
-    "healthcheck",
-    "cluster",
-    "active_users",
-    "leases",
-    "system",
-    "named_users",
-];
+/// The family's collectors, in default order, one a line: each is the file
+/// of that name in this folder, entered through its `collect`, and is named
+/// so under `collectors:` in the configuration. The family's `mod.rs`
+/// declares them from this list (`crate::collector::declare`) and the
+/// configuration reads their names from it (`crate::config::Kind`).
+macro_rules! collectors {
+    ($($then:ident)::+) => {
+        $($then)::+! {
+            healthcheck
+            cluster
+            active_users
+            leases
+            system
+            named_users
+        }
+    };
+}
+pub(crate) use collectors;
 
 use serde::Deserialize;
 

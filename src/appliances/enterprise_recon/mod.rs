@@ -2,15 +2,9 @@
 //! `risk` and `server` collectors, over HTTP basic authentication. Its
 //! simulator is `crate::simulator::enterprise_recon`.
 
-pub mod licenses;
 pub mod options;
-pub mod risk;
-pub mod server;
 
-use crate::collector::{Collector, collector};
+options::collectors!(crate::collector::declare);
 
-pub use options::COLLECTORS;
-
-/// The family's collectors, in default order.
-pub const ALL: &[Collector<options::Options>] =
-    &[collector!(licenses), collector!(risk), collector!(server)];
+/// The family keeps nothing across scrapes.
+pub type SharedState = ();

@@ -5,9 +5,19 @@
 
 use serde::Deserialize;
 
-/// The names of the family's collectors, in default order (each is a file
-/// of the family, entered through its `ALL`).
-pub const COLLECTORS: &[&str] = &["entitlements"];
+/// The family's collectors, in default order, one a line: each is the file
+/// of that name in this folder, entered through its `collect`, and is named
+/// so under `collectors:` in the configuration. The family's `mod.rs`
+/// declares them from this list (`crate::collector::declare`) and the
+/// configuration reads their names from it (`crate::config::Kind`).
+macro_rules! collectors {
+    ($($then:ident)::+) => {
+        $($then)::+! {
+            entitlements
+        }
+    };
+}
+pub(crate) use collectors;
 
 /// The options of a Sectona module.
 #[derive(Debug, Clone, PartialEq, Eq)]
