@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::Kind;
 use super::probe::RawProbe;
 use crate::appliances::connect_secure::options::{RawActiveUsers, RawLeases};
 use crate::appliances::enterprise_recon::options::RawLicenses;
@@ -40,18 +41,10 @@ pub struct RawAuth {
     pub realm: Option<At<String>>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RawKind {
-    EnterpriseRecon,
-    ConnectSecure,
-    Sectona,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModule {
-    pub kind: At<RawKind>,
+    pub kind: At<Kind>,
     pub auth: Option<At<String>>,
     pub timeout: Option<At<String>>,
     pub min_interval: Option<At<String>>,

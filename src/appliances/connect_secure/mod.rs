@@ -16,6 +16,12 @@ pub use auth::Gateway;
 
 options::collectors!(crate::collector::declare);
 
+/// The family's `*_up` metric.
+pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
+    "ics_up",
+    "1 if the Connect Secure gateway answered and accepted the credentials in this scrape",
+);
+
 /// State kept across scrapes for the family.
 #[derive(Debug, Default)]
 pub struct SharedState {

@@ -7,5 +7,11 @@ pub mod options;
 
 options::collectors!(crate::collector::declare);
 
+/// The family's `*_up` metric.
+pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
+    "sectona_up",
+    "1 if the Sectona server answered and accepted the credentials in this scrape",
+);
+
 /// The family keeps nothing across scrapes.
 pub type SharedState = ();
