@@ -13,7 +13,7 @@ use crate::exposition::{Desc, Samples};
 
 /// The family modules, [`up_desc`], [`Shared`] and [`collect`].
 macro_rules! registry {
-    ($($(#[$doc:meta])* $kind:ident $family:ident { $($section:ident)* })*) => {
+    ($($(#[$doc:meta])* $kind:ident $family:ident { $($section:ident: $raw:ident)* })*) => {
         $($(#[$doc])* pub mod $family;)*
 
         /// The family's `*_up` metric.

@@ -10,25 +10,23 @@ use serde::Deserialize;
 use serde_saphyr::Location;
 
 use super::raw::RawModule;
-use crate::appliances::connect_secure::options as connect_secure;
-use crate::appliances::enterprise_recon::options as enterprise_recon;
-use crate::appliances::sectona::options as sectona;
 
 /// The appliance families, one a line: the `Kind` variant, the family's
 /// folder under `src/appliances/` (and its name in the configuration), and
-/// the module sections only it takes (fields of `config::raw::RawModule`,
-/// handed to the family's `options::options`). Handed to `$then!`: this
-/// module makes [`Kind`] and [`FamilyOptions`] of it, `crate::appliances`
-/// its registry.
+/// the module sections only it takes, each with its type as written in the
+/// family's `options.rs` (fields of `config::raw::RawModule`, handed to the
+/// family's `options::options`). Handed to `$then!`: this module makes
+/// [`Kind`] and [`FamilyOptions`] of it, `config::raw` the module's keys,
+/// `crate::appliances` the registry.
 macro_rules! families {
     ($($then:ident)::+) => {
         $($then)::+! {
             /// Ground Labs Enterprise Recon master server.
-            EnterpriseRecon enterprise_recon { licenses }
+            EnterpriseRecon enterprise_recon { licenses: RawLicenses }
             /// Ivanti Connect Secure / Policy Secure gateway or cluster.
-            ConnectSecure connect_secure { active_users leases }
+            ConnectSecure connect_secure { active_users: RawActiveUsers leases: RawLeases }
             /// Sectona PAM.
-            Sectona sectona { instance entitlements }
+            Sectona sectona { instance: RawInstance entitlements: RawEntitlements }
         }
     };
 }
@@ -43,7 +41,7 @@ macro_rules! names {
 
 /// [`Kind`], [`FamilyOptions`] and what the configuration asks of a family.
 macro_rules! kinds {
-    ($($(#[$doc:meta])* $kind:ident $family:ident { $($section:ident)* })*) => {
+    ($($(#[$doc:meta])* $kind:ident $family:ident { $($section:ident: $raw:ident)* })*) => {
         /// The appliance families.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -54,7 +52,7 @@ macro_rules! kinds {
         /// The options of a module, of its family's shape.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum FamilyOptions {
-            $($(#[$doc])* $kind($family::Options),)*
+            $($(#[$doc])* $kind(crate::appliances::$family::options::Options),)*
         }
 
         impl Kind {
@@ -71,7 +69,7 @@ macro_rules! kinds {
             /// Every collector of the family, in their default order.
             pub const fn collectors(self) -> &'static [&'static str] {
                 match self {
-                    $(Kind::$kind => $family::collectors!(names),)*
+                    $(Kind::$kind => crate::appliances::$family::options::collectors!(names),)*
                 }
             }
 
@@ -86,7 +84,10 @@ macro_rules! kinds {
             /// (`Credentials::shape`), and what a module is told of another.
             pub fn credentials(self) -> (&'static [&'static str], &'static str) {
                 match self {
-                    $(Kind::$kind => ($family::CREDENTIALS, $family::NEEDS),)*
+                    $(Kind::$kind => (
+                        crate::appliances::$family::options::CREDENTIALS,
+                        crate::appliances::$family::options::NEEDS,
+                    ),)*
                 }
             }
 
@@ -100,8 +101,10 @@ macro_rules! kinds {
                 module_at: &Location,
             ) -> Result<FamilyOptions, (Location, String, String)> {
                 match self {
-                    $(Kind::$kind => $family::options(
-                        $family::Sections { $($section: module.$section.as_ref(),)* },
+                    $(Kind::$kind => crate::appliances::$family::options::options(
+                        crate::appliances::$family::options::Sections {
+                            $($section: module.$section.as_ref(),)*
+                        },
                         collectors,
                         module_at,
                     ).map(FamilyOptions::$kind),)*

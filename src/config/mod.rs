@@ -17,9 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::appliances::connect_secure::options::{ActiveUsersOptions, LeasesOptions};
-pub use crate::appliances::enterprise_recon::options::LicensesOptions;
-pub use crate::appliances::sectona::options::{EntitlementQuery, EntitlementType};
 pub use error::ConfigError;
 pub(crate) use kind::families;
 pub use kind::{FamilyOptions, Kind};

@@ -87,13 +87,19 @@ pub const CREDENTIALS: &[&str] = &["basic"];
 /// What a module of the family is told when its auth has another shape.
 pub const NEEDS: &str = "an auth with username and password (and no realm or api_key)";
 
+/// The `instance` section as written.
+pub type RawInstance = String;
+
+/// The `entitlements` section as written.
+pub type RawEntitlements = Vec<Spanned<EntitlementQuery>>;
+
 /// The family's sections of a module, as written.
 #[derive(Debug, Clone, Copy)]
 pub struct Sections<'a> {
     /// `instance`.
-    pub instance: Option<&'a Spanned<String>>,
+    pub instance: Option<&'a Spanned<RawInstance>>,
     /// `entitlements`.
-    pub entitlements: Option<&'a Spanned<Vec<Spanned<EntitlementQuery>>>>,
+    pub entitlements: Option<&'a Spanned<RawEntitlements>>,
 }
 
 /// A refusal: where, the key under the module, and why.
@@ -130,7 +136,7 @@ pub fn options(
 /// The queries, each checked, their names unique; at least one when the
 /// `entitlements` collector runs.
 fn entitlements(
-    list: Option<&Spanned<Vec<Spanned<EntitlementQuery>>>>,
+    list: Option<&Spanned<RawEntitlements>>,
     collectors: &[&str],
     module_at: &Location,
 ) -> Result<Vec<EntitlementQuery>, Refusal> {
