@@ -1,6 +1,8 @@
 //! Checks that need more than one field, turning the raw file into the
-//! validated [`Config`]: references between sections, kind-specific
-//! options, durations and sizes, and the loading of secrets.
+//! validated [`Config`]: references between sections, durations and sizes,
+//! and the loading of secrets. A module's family options are checked by the
+//! family's own rules (its `options.rs`, reached through [`Kind`]); this
+//! module adds the file, line and field to their refusals.
 
 use std::collections::BTreeMap;
 use std::path::Path;
