@@ -43,6 +43,20 @@ fn the_modules_of_src_import_without_a_cycle() {
     }
 }
 
+/// A family folder that the families list (`config::families!`) leaves
+/// out would not even be compiled; one the list names without a folder
+/// would not compile.
+#[test]
+fn every_family_folder_is_in_the_families_list() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let folders = families_in(&src);
+    let listed: BTreeSet<String> = appliance_exporter::config::Kind::ALL
+        .iter()
+        .map(|k| format!("appliances::{}", k.as_str()))
+        .collect();
+    assert_eq!(folders, listed);
+}
+
 #[test]
 fn a_cycle_is_found_and_a_layered_graph_passes() {
     let mut g = Graph::new();
