@@ -1,4 +1,4 @@
-//! The appliance families a module can be of, listed once ([`families!`]),
+//! The appliance families a module can be of, listed once (`families!`),
 //! and what the configuration knows of each: its name, its collectors'
 //! names, the credentials it takes, and its sections of a module, turned
 //! into its options by the family's own rules. All of it is read from the
