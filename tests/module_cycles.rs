@@ -7,7 +7,9 @@
 //! except the family's `options.rs`: the part the configuration reads,
 //! below it, which must import nothing of the crate. An
 //! edge is any `crate::…`, `super::…`, `self::…` path or path through a
-//! child module that leads into another node. Test code (`#[cfg(test)]`
+//! child module that leads into another node; a path in a macro whose
+//! family is a metavariable (`crate::appliances::$family::options`) leads
+//! into that part of every family. Test code (`#[cfg(test)]`
 //! modules) may use the simulators and is left out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +41,20 @@ fn the_modules_of_src_import_without_a_cycle() {
             cycle.join(" -> ")
         );
     }
+}
+
+/// A family folder that the families list (`config::families!`) leaves
+/// out would not even be compiled; one the list names without a folder
+/// would not compile.
+#[test]
+fn every_family_folder_is_in_the_families_list() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let folders = families_in(&src);
+    let listed: BTreeSet<String> = appliance_exporter::config::Kind::ALL
+        .iter()
+        .map(|k| format!("appliances::{}", k.as_str()))
+        .collect();
+    assert_eq!(folders, listed);
 }
 
 #[test]
@@ -75,15 +91,24 @@ fn edges_are_read_from_paths_super_children_and_groups_but_not_tests() {
             fn g() { let c = '}'; let r = r#"{"#; }
         }
         fn h() { crate::budget::x(); }
+        macro_rules! m { ($family:ident) => { crate::appliances::$family::options::Options }; }
     "##;
     let module = vec!["appliances".to_owned(), "sectona".to_owned()];
     let (targets, test_files) = edges_of(text, &module);
-    let families: Families = ["appliances::sectona".to_owned()].into();
-    let nodes: BTreeSet<String> = targets.iter().map(|p| node_of(p, &families)).collect();
+    let families: Families = [
+        "appliances::sectona".to_owned(),
+        "appliances::connect_secure".to_owned(),
+    ]
+    .into();
+    let nodes: BTreeSet<String> = targets
+        .iter()
+        .flat_map(|p| nodes_of(p, &families))
+        .collect();
     let expected: BTreeSet<String> = [
         "appliances",
         "appliances::sectona",
         "appliances::sectona::options",
+        "appliances::connect_secure::options",
         "config",
         "upstream",
         "exposition",
@@ -114,6 +139,23 @@ fn node_of(path: &[String], families: &Families) -> String {
         }
         [first, ..] => first.clone(),
         [] => "crate".to_owned(),
+    }
+}
+
+/// The nodes a module path leads into: one, or, when its family is a
+/// macro's metavariable, that part of every family.
+fn nodes_of(path: &[String], families: &Families) -> Vec<String> {
+    match path {
+        [root, family, rest @ ..] if family.starts_with('$') => families
+            .iter()
+            .filter_map(|f| f.strip_prefix(&format!("{root}::")))
+            .map(|f| {
+                let mut each = vec![root.clone(), f.to_owned()];
+                each.extend(rest.iter().cloned());
+                node_of(&each, families)
+            })
+            .collect(),
+        _ => vec![node_of(path, families)],
     }
 }
 
@@ -189,8 +231,7 @@ fn graph_of(src: &Path) -> Graph {
         }
         let from = node_of(&module, &families);
         let edges = graph.entry(from.clone()).or_default();
-        for t in targets {
-            let to = node_of(&t, &families);
+        for to in targets.iter().flat_map(|t| nodes_of(t, &families)) {
             if to != from && to != "crate" {
                 edges.insert(to);
             }
@@ -253,8 +294,12 @@ fn path_tokens(code: &str) -> Vec<String> {
                 || bytes[i - 1] == b':');
         if starts_word && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') {
             let mut j = i;
+            // `$` begins a macro's metavariable (`crate::appliances::$family`).
             while j < bytes.len()
-                && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] == b':')
+                && (bytes[j].is_ascii_alphanumeric()
+                    || bytes[j] == b'_'
+                    || bytes[j] == b':'
+                    || bytes[j] == b'$')
             {
                 j += 1;
             }

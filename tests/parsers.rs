@@ -11,14 +11,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use appliance_exporter::appliances::connect_secure::options::LeasesOptions;
 use appliance_exporter::appliances::connect_secure::{
     active_users, cluster, healthcheck, leases, named_users, system,
 };
+use appliance_exporter::appliances::enterprise_recon::options::LicensesOptions;
 use appliance_exporter::appliances::enterprise_recon::{licenses, risk};
 use appliance_exporter::appliances::sectona::entitlements;
-use appliance_exporter::config::{
-    EntitlementQuery, EntitlementType, LeasesOptions, LicensesOptions,
-};
+use appliance_exporter::appliances::sectona::options::{EntitlementQuery, EntitlementType};
 use appliance_exporter::exposition::{Format, Samples, render_samples};
 use appliance_exporter::json;
 use appliance_exporter::simulator::{connect_secure as ics, enterprise_recon as er2, sectona};

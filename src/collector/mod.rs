@@ -63,17 +63,29 @@ pub struct Collector<O: 'static = (), S: 'static = ()> {
     pub run: Run<O, S>,
 }
 
-/// The [`Collector`] named after its module, entered through that
-/// module's `collect`: `collector!(leases)` in a family's `ALL`.
-macro_rules! collector {
-    ($module:ident) => {
-        $crate::collector::Collector {
-            name: stringify!($module),
-            run: |ctx| Box::pin($module::collect(ctx)),
-        }
+/// A family's collectors from its one list (`options::collectors!` in the
+/// family's folder, handing the names here): a module for each (the file
+/// of that name in the folder), `ALL`, the typed list of them in that
+/// order, each the [`Collector`] named after its module and entered through
+/// that module's `collect`, and `COLLECTORS`, their names. The family's `mod.rs` names `options::Options`
+/// and `SharedState`, its options and its state kept across scrapes.
+macro_rules! declare {
+    ($($module:ident)*) => {
+        $(pub mod $module;)*
+
+        /// The names of the family's collectors, in default order.
+        pub const COLLECTORS: &[&str] = &[$(stringify!($module)),*];
+
+        /// The family's collectors, in default order.
+        pub const ALL: &[$crate::collector::Collector<options::Options, SharedState>] = &[$(
+            $crate::collector::Collector {
+                name: stringify!($module),
+                run: |ctx| Box::pin($module::collect(ctx)),
+            }
+        ),*];
     };
 }
-pub(crate) use collector;
+pub(crate) use declare;
 
 /// Runs the collector `name` of a family's list (the configuration only
 /// names collectors of the module's family, so it is always there).

@@ -17,11 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::appliances::connect_secure::options::{ActiveUsersOptions, LeasesOptions};
-pub use crate::appliances::enterprise_recon::options::LicensesOptions;
-pub use crate::appliances::sectona::options::{EntitlementQuery, EntitlementType};
 pub use error::ConfigError;
-pub use kind::Kind;
+pub(crate) use kind::families;
+pub use kind::{FamilyOptions, Kind};
 pub use limits::{Limits, MAX_MIN_INTERVAL, MAX_TIMEOUT};
 pub use probe::{HostPattern, ProbePolicy};
 pub use secret::{Secret, SecretError, SecretSource};
@@ -76,6 +74,18 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// The shape of these credentials as a family names those it takes
+    /// (`options::CREDENTIALS`): `basic`, `api_key` or `realm_auth`.
+    pub fn shape(&self) -> &'static str {
+        match self {
+            Credentials::Basic { .. } => "basic",
+            Credentials::ApiKey(_) => "api_key",
+            Credentials::RealmAuth { .. } => "realm_auth",
+        }
+    }
+}
+
 /// How to talk to one kind of appliance.
 #[derive(Debug, Clone)]
 pub struct Module {
@@ -99,17 +109,6 @@ pub struct Module {
     pub options: FamilyOptions,
     /// Where ad-hoc probes may go; `None` refuses them.
     pub probe: Option<ProbePolicy>,
-}
-
-/// The options of a module, of its family's shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FamilyOptions {
-    /// An Enterprise Recon module's.
-    EnterpriseRecon(crate::appliances::enterprise_recon::options::Options),
-    /// A Connect Secure module's.
-    ConnectSecure(crate::appliances::connect_secure::options::Options),
-    /// A Sectona module's.
-    Sectona(crate::appliances::sectona::options::Options),
 }
 
 /// TLS towards the appliance.

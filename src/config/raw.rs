@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::Kind;
 use super::probe::RawProbe;
-use crate::appliances::connect_secure::options::{RawActiveUsers, RawLeases};
-use crate::appliances::enterprise_recon::options::RawLicenses;
-use crate::appliances::sectona::options::EntitlementQuery;
 
 /// A value with the line and column it was written at.
 pub type At<T> = Spanned<T>;
@@ -40,31 +38,27 @@ pub struct RawAuth {
     pub realm: Option<At<String>>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RawKind {
-    EnterpriseRecon,
-    ConnectSecure,
-    Sectona,
+/// `RawModule`: the keys of every module, then each family's sections
+/// (decoded as the family's `options.rs` writes them), then `probe`.
+macro_rules! raw_module {
+    ($($(#[$doc:meta])* $kind:ident $family:ident { $($section:ident: $raw:ident)* })*) => {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawModule {
+            pub kind: At<Kind>,
+            pub auth: Option<At<String>>,
+            pub timeout: Option<At<String>>,
+            pub min_interval: Option<At<String>>,
+            pub max_response_size: Option<At<String>>,
+            pub tls: Option<RawTls>,
+            pub collectors: Option<Vec<At<String>>>,
+            $($(pub $section: Option<At<crate::appliances::$family::options::$raw>>,)*)*
+            pub probe: Option<At<RawProbe>>,
+        }
+    };
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawModule {
-    pub kind: At<RawKind>,
-    pub auth: Option<At<String>>,
-    pub timeout: Option<At<String>>,
-    pub min_interval: Option<At<String>>,
-    pub max_response_size: Option<At<String>>,
-    pub tls: Option<RawTls>,
-    pub collectors: Option<Vec<At<String>>>,
-    pub licenses: Option<At<RawLicenses>>,
-    pub active_users: Option<At<RawActiveUsers>>,
-    pub leases: Option<At<RawLeases>>,
-    pub instance: Option<At<String>>,
-    pub entitlements: Option<At<Vec<At<EntitlementQuery>>>>,
-    pub probe: Option<At<RawProbe>>,
-}
+super::families!(raw_module);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

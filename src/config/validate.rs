@@ -1,6 +1,8 @@
 //! Checks that need more than one field, turning the raw file into the
-//! validated [`Config`]: references between sections, kind-specific
-//! options, durations and sizes, and the loading of secrets.
+//! validated [`Config`]: references between sections, durations and sizes,
+//! and the loading of secrets. A module's family options are checked by the
+//! family's own rules (its `options.rs`, reached through [`Kind`]); this
+//! module adds the file, line and field to their refusals.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,16 +13,12 @@ use serde_saphyr::Location;
 
 use super::Kind;
 use super::probe::{HostPattern, ProbePolicy, RawProbe};
-use super::raw::{At, RawAuth, RawConfig, RawKind, RawModule, RawTarget};
+use super::raw::{At, RawAuth, RawConfig, RawModule, RawTarget};
 use super::secret::SecretSource;
 use super::{
-    ActiveUsersOptions, Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, EntitlementQuery, FamilyOptions, LeasesOptions, LicensesOptions, Module,
+    Auth, Config, ConfigError, Credentials, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Module,
     Target, Tls,
 };
-use crate::appliances::connect_secure::options as connect_secure_options;
-use crate::appliances::enterprise_recon::options as enterprise_recon_options;
-use crate::appliances::sectona::options as sectona_options;
 
 /// Context shared by the checks: the file, for error messages and for
 /// resolving relative paths.
@@ -228,17 +226,11 @@ fn check_auth(ck: &mut Checker<'_>, name: &str, raw: &At<RawAuth>) -> Result<Aut
 
 /// Whether credentials of this shape can be used with an appliance family.
 pub fn auth_fits(kind: Kind, credentials: &Credentials) -> Result<(), String> {
-    match (kind, credentials) {
-        (Kind::EnterpriseRecon | Kind::Sectona, Credentials::Basic { .. }) => Ok(()),
-        (Kind::ConnectSecure, Credentials::ApiKey(_) | Credentials::RealmAuth { .. }) => Ok(()),
-        (Kind::EnterpriseRecon | Kind::Sectona, _) => Err(format!(
-            "kind {} needs an auth with username and password (and no realm or api_key)",
-            kind.as_str()
-        )),
-        (Kind::ConnectSecure, Credentials::Basic { .. }) => Err(
-            "kind connect_secure needs an api_key, or username, password and realm (realm_auth)"
-                .to_owned(),
-        ),
+    let (shapes, needs) = kind.credentials();
+    if shapes.contains(&credentials.shape()) {
+        Ok(())
+    } else {
+        Err(format!("kind {} needs {needs}", kind.as_str()))
     }
 }
 
@@ -338,34 +330,27 @@ pub fn parse_size(text: &str) -> Option<u64> {
     n.checked_mul(mult).filter(|&b| b > 0)
 }
 
-fn kind_of(raw: RawKind) -> Kind {
-    match raw {
-        RawKind::EnterpriseRecon => Kind::EnterpriseRecon,
-        RawKind::ConnectSecure => Kind::ConnectSecure,
-        RawKind::Sectona => Kind::Sectona,
-    }
-}
-
-/// Rejects a kind-specific section on a module of another kind.
-fn only_for<T>(
+/// Rejects a section of another family than the module's.
+fn only_own_sections(
     ck: &Checker<'_>,
     field: &str,
-    section: &Option<At<T>>,
+    module: &RawModule,
     kind: Kind,
-    wanted: Kind,
 ) -> Result<(), ConfigError> {
-    match section {
-        Some(s) if kind != wanted => Err(ck.err(
-            &s.referenced,
-            field,
-            format!(
-                "only valid for kind {} (this module is {})",
-                wanted.as_str(),
-                kind.as_str()
-            ),
-        )),
-        _ => Ok(()),
+    for other in Kind::ALL.iter().filter(|k| **k != kind) {
+        if let Some((section, at)) = other.written(module).first() {
+            return Err(ck.err(
+                at,
+                format!("{field}.{section}"),
+                format!(
+                    "only valid for kind {} (this module is {})",
+                    other.as_str(),
+                    kind.as_str()
+                ),
+            ));
+        }
     }
+    Ok(())
 }
 
 fn check_module(
@@ -376,7 +361,7 @@ fn check_module(
 ) -> Result<Module, ConfigError> {
     let field = format!("modules.{name}");
     let m = &raw.value;
-    let kind = kind_of(m.kind.value);
+    let kind = m.kind.value;
     let auth = match &m.auth {
         Some(a) => check_auth_ref(ck, &format!("{field}.auth"), kind, a, auths)?,
         None => {
@@ -453,91 +438,10 @@ fn check_module(
     };
     let collectors = check_collectors(ck, &field, kind, &m.collectors)?;
 
-    only_for(
-        ck,
-        &format!("{field}.licenses"),
-        &m.licenses,
-        kind,
-        Kind::EnterpriseRecon,
-    )?;
-    only_for(
-        ck,
-        &format!("{field}.active_users"),
-        &m.active_users,
-        kind,
-        Kind::ConnectSecure,
-    )?;
-    only_for(
-        ck,
-        &format!("{field}.leases"),
-        &m.leases,
-        kind,
-        Kind::ConnectSecure,
-    )?;
-    only_for(
-        ck,
-        &format!("{field}.instance"),
-        &m.instance,
-        kind,
-        Kind::Sectona,
-    )?;
-    only_for(
-        ck,
-        &format!("{field}.entitlements"),
-        &m.entitlements,
-        kind,
-        Kind::Sectona,
-    )?;
-
-    let licenses = LicensesOptions {
-        per_location: m.licenses.as_ref().is_some_and(|l| l.value.per_location),
-    };
-    let mut active_users = ActiveUsersOptions::default();
-    if let Some(au) = &m.active_users {
-        active_users = connect_secure_options::active_users(&au.value).map_err(|(key, why)| {
-            ck.err(&au.referenced, format!("{field}.active_users.{key}"), why)
-        })?;
-    }
-    let leases = LeasesOptions {
-        capacity: m
-            .leases
-            .as_ref()
-            .map(|l| l.value.capacity.clone())
-            .unwrap_or_default(),
-    };
-    let options = match kind {
-        Kind::EnterpriseRecon => {
-            FamilyOptions::EnterpriseRecon(enterprise_recon_options::Options { licenses })
-        }
-        Kind::ConnectSecure => FamilyOptions::ConnectSecure(connect_secure_options::Options {
-            active_users,
-            leases,
-        }),
-        Kind::Sectona => {
-            let instance = match &m.instance {
-                Some(i) if i.value.trim().is_empty() => {
-                    return Err(ck.err(
-                        &i.referenced,
-                        format!("{field}.instance"),
-                        "must not be empty",
-                    ));
-                }
-                Some(i) => i.value.clone(),
-                None => {
-                    return Err(ck.err(
-                        &raw.referenced,
-                        format!("{field}.instance"),
-                        "kind sectona needs instance (the Sectona instance name)",
-                    ));
-                }
-            };
-            let entitlements = check_entitlements(ck, &field, m, &collectors, &raw.referenced)?;
-            FamilyOptions::Sectona(sectona_options::Options {
-                instance,
-                entitlements,
-            })
-        }
-    };
+    only_own_sections(ck, &field, m, kind)?;
+    let options = kind
+        .options(m, &collectors, &raw.referenced)
+        .map_err(|(at, key, why)| ck.err(&at, format!("{field}.{key}"), why))?;
     let probe = m
         .probe
         .as_ref()
@@ -669,57 +573,6 @@ fn check_collectors(
         ));
     }
     Ok(out)
-}
-
-fn check_entitlements(
-    ck: &Checker<'_>,
-    field: &str,
-    m: &RawModule,
-    collectors: &[&str],
-    module_at: &Location,
-) -> Result<Vec<EntitlementQuery>, ConfigError> {
-    let Some(list) = &m.entitlements else {
-        if collectors.contains(&"entitlements") {
-            return Err(ck.err(
-                module_at,
-                format!("{field}.entitlements"),
-                "the entitlements collector needs at least one query",
-            ));
-        }
-        return Ok(Vec::new());
-    };
-    if list.value.is_empty() && collectors.contains(&"entitlements") {
-        return Err(ck.err(
-            &list.referenced,
-            format!("{field}.entitlements"),
-            "the entitlements collector needs at least one query",
-        ));
-    }
-    let mut out: Vec<EntitlementQuery> = Vec::new();
-    for (i, q) in list.value.iter().enumerate() {
-        let f = format!("{field}.entitlements[{i}]");
-        let query = check_entitlement(ck, &f, q)?;
-        if out.iter().any(|o| o.name == query.name) {
-            return Err(ck.err(
-                &q.referenced,
-                format!("{f}.name"),
-                format!("duplicate query name \"{}\"", query.name),
-            ));
-        }
-        out.push(query);
-    }
-    Ok(out)
-}
-
-/// One query, checked by the family's rules.
-fn check_entitlement(
-    ck: &Checker<'_>,
-    f: &str,
-    q: &At<EntitlementQuery>,
-) -> Result<EntitlementQuery, ConfigError> {
-    sectona_options::check_query(&q.value)
-        .map_err(|(key, why)| ck.err(&q.referenced, format!("{f}.{key}"), why))?;
-    Ok(q.value.clone())
 }
 
 /// Checks a target URL: http(s), no credentials, no query or fragment.

@@ -3,35 +3,24 @@
 //! `named_users` collectors, authenticated by an API key or by a key from
 //! realm_auth (`auth.rs`). Its simulator is `crate::simulator::connect_secure`.
 
-pub mod active_users;
 pub mod auth;
-pub mod cluster;
-pub mod healthcheck;
-pub mod leases;
-pub mod named_users;
 pub mod options;
 mod session_page;
-pub mod system;
 
 use std::collections::HashSet;
 
-use crate::collector::{Collector, collector};
 use crate::exposition::Samples;
 use crate::json::Text;
 
 pub use auth::Gateway;
 
-pub use options::COLLECTORS;
+options::collectors!(crate::collector::declare);
 
-/// The family's collectors, in default order.
-pub const ALL: &[Collector<options::Options, SharedState>] = &[
-    collector!(healthcheck),
-    collector!(cluster),
-    collector!(active_users),
-    collector!(leases),
-    collector!(system),
-    collector!(named_users),
-];
+/// The family's `*_up` metric.
+pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
+    "ics_up",
+    "1 if the Connect Secure gateway answered and accepted the credentials in this scrape",
+);
 
 /// State kept across scrapes for the family.
 #[derive(Debug, Default)]

@@ -1,22 +1,33 @@
-//! What the configuration reads of the family: the names of its
-//! collectors, and their options (the sections as written, strictly
-//! decoded, and the typed options the collectors get). It sits below `crate::config` (which decodes modules
-//! with it) and so imports nothing of the crate.
+//! What the configuration reads of the family: the one list of its
+//! collectors, the credentials it takes, and its options (its sections of
+//! a module as written, strictly decoded, the rules they must keep, and
+//! the typed options the collectors get). It sits below `crate::config`
+//! (which checks modules with it, through `config::Kind`) and so imports
+//! nothing of the crate.
 
 use std::collections::BTreeMap;
 
-/// The names of the family's collectors, in default order (each is a file
-/// of the family, entered through its `ALL`).
-pub const COLLECTORS: &[&str] = &[
-    "healthcheck",
-    "cluster",
-    "active_users",
-    "leases",
-    "system",
-    "named_users",
-];
+/// The family's collectors, in default order, one a line: each is the file
+/// of that name in this folder, entered through its `collect`, and is named
+/// so under `collectors:` in the configuration. The family's `mod.rs`
+/// declares them from this list (`crate::collector::declare`) and the
+/// configuration reads their names from it (`crate::config::Kind`).
+macro_rules! collectors {
+    ($($then:ident)::+) => {
+        $($then)::+! {
+            healthcheck
+            cluster
+            active_users
+            leases
+            system
+            named_users
+        }
+    };
+}
+pub(crate) use collectors;
 
 use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
 
 /// ICS `active_users` collector options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,9 +88,50 @@ pub struct RawLeases {
     pub capacity: BTreeMap<String, u64>,
 }
 
+/// The shapes of `auths` entries the family takes (an API key, or admin
+/// credentials exchanged for one).
+pub const CREDENTIALS: &[&str] = &["api_key", "realm_auth"];
+
+/// What a module of the family is told when its auth has another shape.
+pub const NEEDS: &str = "an api_key, or username, password and realm (realm_auth)";
+
+/// The family's sections of a module, as written.
+#[derive(Debug, Clone, Copy)]
+pub struct Sections<'a> {
+    /// `active_users`.
+    pub active_users: Option<&'a Spanned<RawActiveUsers>>,
+    /// `leases`.
+    pub leases: Option<&'a Spanned<RawLeases>>,
+}
+
+/// The options of a module from its sections (the family's collectors and
+/// where the module is written are not needed here); a refusal says where,
+/// the key under the module, and why.
+pub fn options(
+    sections: Sections<'_>,
+    _collectors: &[&str],
+    _module_at: &Location,
+) -> Result<Options, (Location, String, String)> {
+    let active_users = match sections.active_users {
+        Some(au) => active_users(&au.value)
+            .map_err(|(key, why)| (au.referenced, format!("active_users.{key}"), why))?,
+        None => ActiveUsersOptions::default(),
+    };
+    let leases = LeasesOptions {
+        capacity: sections
+            .leases
+            .map(|l| l.value.capacity.clone())
+            .unwrap_or_default(),
+    };
+    Ok(Options {
+        active_users,
+        leases,
+    })
+}
+
 /// The `active_users` options of a section: the defaults, overridden by
 /// what is set; an out-of-range value is refused with the key it is under.
-pub fn active_users(raw: &RawActiveUsers) -> Result<ActiveUsersOptions, (&'static str, String)> {
+fn active_users(raw: &RawActiveUsers) -> Result<ActiveUsersOptions, (&'static str, String)> {
     let mut options = ActiveUsersOptions::default();
     if let Some(p) = raw.page_size {
         if !(1..=200).contains(&p) {

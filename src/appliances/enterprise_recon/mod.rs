@@ -2,15 +2,15 @@
 //! `risk` and `server` collectors, over HTTP basic authentication. Its
 //! simulator is `crate::simulator::enterprise_recon`.
 
-pub mod licenses;
 pub mod options;
-pub mod risk;
-pub mod server;
 
-use crate::collector::{Collector, collector};
+options::collectors!(crate::collector::declare);
 
-pub use options::COLLECTORS;
+/// The family's `*_up` metric.
+pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
+    "er2_up",
+    "1 if the Enterprise Recon master server answered and accepted the credentials in this scrape",
+);
 
-/// The family's collectors, in default order.
-pub const ALL: &[Collector<options::Options>] =
-    &[collector!(licenses), collector!(risk), collector!(server)];
+/// The family keeps nothing across scrapes.
+pub type SharedState = ();

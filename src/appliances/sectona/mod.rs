@@ -3,12 +3,15 @@
 //! `crate::simulator::sectona`.
 
 pub mod codes;
-pub mod entitlements;
 pub mod options;
 
-use crate::collector::{Collector, collector};
+options::collectors!(crate::collector::declare);
 
-pub use options::COLLECTORS;
+/// The family's `*_up` metric.
+pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
+    "sectona_up",
+    "1 if the Sectona server answered and accepted the credentials in this scrape",
+);
 
-/// The family's collectors, in default order.
-pub const ALL: &[Collector<options::Options>] = &[collector!(entitlements)];
+/// The family keeps nothing across scrapes.
+pub type SharedState = ();
