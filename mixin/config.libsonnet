@@ -64,6 +64,9 @@
     // The licence feature whose leases are a gateway's concurrent-user
     // capacity when SNMP does not report it.
     concurrentUsersFeature: 'Concurrent Users',
+    // ICSESAPPackageNotActivated: a newer ESAP package uploaded and not
+    // activated for this long.
+    esapNotActivatedFor: '7d',
 
     // Enterprise Recon licence expiry, days left.
     er2ExpiryWarningDays: 30,

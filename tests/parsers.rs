@@ -13,7 +13,7 @@ use std::cell::Cell;
 
 use appliance_exporter::appliances::connect_secure::options::LeasesOptions;
 use appliance_exporter::appliances::connect_secure::{
-    active_users, cluster, healthcheck, leases, named_users, system,
+    active_users, cluster, esap, healthcheck, leases, named_users, system,
 };
 use appliance_exporter::appliances::enterprise_recon::options::LicensesOptions;
 use appliance_exporter::appliances::enterprise_recon::{licenses, risk};
@@ -207,6 +207,10 @@ fn ics_named_users(body: &[u8]) -> Decoded {
     decode_and_render(named_users::ENDPOINT, body, |n| named_users::encode(&n))
 }
 
+fn ics_esap(body: &[u8]) -> Decoded {
+    decode_and_render(esap::ENDPOINT, body, |e| esap::encode(&e))
+}
+
 fn sectona_entitlements(body: &[u8]) -> Decoded {
     let query = EntitlementQuery {
         name: "q".into(),
@@ -306,6 +310,7 @@ const PARSERS: &[(&str, Parser, &[&str])] = &[
             ics::NAMED_USERS_LICENSE_SERVER,
         ],
     ),
+    ("ics esap", ics_esap, &[ics::ESAPS]),
     (
         "sectona entitlements",
         sectona_entitlements,

@@ -165,6 +165,16 @@ local ics = import '../lib/connect_secure.libsonnet';
             'Connect Secure {{ $labels.target }} signed-in users at {{ $value | humanizePercentage }} of capacity',
             '{{ $labels.target }} has {{ $value | humanizePercentage }} of its concurrent-user capacity signed in; at 100% new users are refused (ICSMaxLicensedUsersReached). Plan more licences, or shorten idle timeouts.'
           ),
+          // The minimum over an hour: a scrape or two without the series
+          // (a timeout, an exporter restart) does not reset the long `for:`.
+          rule(
+            'ICSESAPPackageNotActivated',
+            'warning',
+            'min_over_time(ics_esap_newer_package_available[1h]) == 1',
+            c.esapNotActivatedFor,
+            'Connect Secure {{ $labels.target }} has a newer ESAP package uploaded but not activated',
+            'An ESAP (host checker) package newer than the active one has been uploaded to {{ $labels.target }} and left inactive for %s: host checks still judge endpoints against the older antivirus and OS definitions. Test and activate the newest package (Authentication > Endpoint Security > Host Checker), or delete it if it is not to be used.' % c.esapNotActivatedFor
+          ),
         ],
       }],
     },

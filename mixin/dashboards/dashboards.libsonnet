@@ -6,6 +6,7 @@
 (import 'enterprise_recon_server.libsonnet') +
 (import 'connect_secure.libsonnet') +
 (import 'connect_secure_sessions.libsonnet') +
+(import 'connect_secure_esap.libsonnet') +
 (import 'connect_secure_snmp.libsonnet') +
 (import 'sectona.libsonnet') +
 (import 'fleet.libsonnet')

@@ -1,6 +1,6 @@
 //! A simulated Ivanti Connect Secure gateway: the healthcheck, cluster,
-//! active-users, licence lease, system information, named users and
-//! realm_auth endpoints of the document, serving its samples (the lease
+//! active-users, licence lease, system information, named users, host
+//! checker ESAP packages and realm_auth endpoints of the document, serving its samples (the lease
 //! sample with its bracket typo repaired) and a configurable number of
 //! sessions, with the quirks that vary between gateways: the `start`
 //! convention, XML-derived single objects, numbers as strings. Keys from
@@ -60,6 +60,10 @@ pub const NAMED_USERS_INDEPENDENT: &str =
 /// The document's named users of a licence server (`pcs` and `pps`).
 pub const NAMED_USERS_LICENSE_SERVER: &str =
     include_str!("fixtures/connect_secure/named_users_license_server.json");
+
+/// The document's host checker ESAP packages (3.3.5 active, 3.3.6 and
+/// 3.3.7 uploaded but never activated).
+pub const ESAPS: &str = include_str!("fixtures/connect_secure/esaps.json");
 
 /// Admin credentials that realm_auth exchanges for a key.
 #[derive(Debug, Clone)]
@@ -127,6 +131,8 @@ pub struct IcsConfig {
     pub system_information: String,
     /// The lease information body.
     pub leases: String,
+    /// The host checker ESAP packages body.
+    pub esaps: String,
     /// Added to every answer.
     pub latency: Duration,
     /// Render the session pages of this size (at its multiples, as a
@@ -152,6 +158,7 @@ impl Default for IcsConfig {
             healthcheck: HEALTHCHECK_STATUS_ALL.to_owned(),
             system_information: SYSTEM_INFORMATION_MACHINE_ID.to_owned(),
             leases: LEASES.to_owned(),
+            esaps: ESAPS.to_owned(),
             latency: Duration::ZERO,
             prerendered_page_size: None,
             failures: Vec::new(),
@@ -222,6 +229,8 @@ struct Bodies {
     leases: String,
     /// `/api/v1/license/named-users`.
     named_users: String,
+    /// The host checker's ESAP packages.
+    esaps: String,
 }
 
 impl IcsSim {
@@ -241,6 +250,7 @@ impl IcsSim {
             system_information: quirks(&config.system_information),
             leases: quirks(&config.leases),
             named_users: quirks(named_users),
+            esaps: quirks(&config.esaps),
         };
         let sessions = sessions::SessionTable::new(config.sessions.clone());
         let prerendered = match config.prerendered_page_size {
@@ -271,6 +281,7 @@ impl IcsSim {
             .route(LEASES_PATH, get(fixed))
             .route(SYSTEM_PATH, get(fixed))
             .route(NAMED_USERS_PATH, get(fixed))
+            .route(ESAPS_PATH, get(fixed))
             .route("/api/v1/realm_auth", post(realm_auth))
             .with_state(self.clone())
     }
@@ -463,6 +474,8 @@ async fn active_users(
 const LEASES_PATH: &str = "/api/v1/license/license-server-lease-information";
 const SYSTEM_PATH: &str = "/api/v1/system/system-information";
 const NAMED_USERS_PATH: &str = "/api/v1/license/named-users";
+/// Asked with the document's query, `?expand&&excludePulsePackages`.
+const ESAPS_PATH: &str = "/api/v1/configuration/authentication/endpoint/host-checker/esaps";
 
 async fn fixed(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, uri: Uri) -> Response {
     if let Err(denied) = sim.gate(&headers, uri.path()).await {
@@ -472,6 +485,7 @@ async fn fixed(State(sim): State<Arc<IcsSim>>, headers: HeaderMap, uri: Uri) -> 
         LEASES_PATH => &sim.bodies.leases,
         SYSTEM_PATH => &sim.bodies.system_information,
         NAMED_USERS_PATH => &sim.bodies.named_users,
+        ESAPS_PATH => &sim.bodies.esaps,
         _ => return error(404, "No such endpoint"),
     };
     json_response(200, body.clone())
@@ -548,8 +562,9 @@ pub fn demo_cluster_sessions() -> Sessions {
 /// The demo's gateways: `vpn-cluster`, an Active/Active cluster of three
 /// members (one unreachable) with a few hundred sessions, signed in to
 /// through realm_auth with keys that expire every 300 requests; and
-/// `vpn-dr`, the document's Active/Passive pair acting as licence server,
-/// read with an API key.
+/// `vpn-dr`, the document's Active/Passive pair acting as licence server
+/// (with the document's ESAP packages: newer ones uploaded, never
+/// activated), read with an API key.
 pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<DemoPart, String> {
     let admin = Admin {
         username: "exporter".into(),
@@ -580,6 +595,18 @@ pub async fn demo(dir: &std::path::Path, sims: &mut Vec<Running>) -> Result<Demo
         })
         .to_string(),
     );
+    // Up to date, past 3.3.9 (a version sorting below 3.3.9 as text).
+    cluster.esaps = serde_json::json!({
+        "active-version": "3.3.10", "default-version": "3.3.9",
+        "esap": [
+            {"esap-version": "3.3.9", "last-activated-time": "Mon 08 Sep 2025 10:02:51 PDT",
+             "upload-time": "Mon 08 Sep 2025 09:58:17 PDT"},
+            {"esap-version": "3.3.10", "last-activated-time": "Tue 04 Nov 2025 09:12:40 PST",
+             "upload-time": "Tue 04 Nov 2025 09:10:05 PST"}
+        ],
+        "force-same-esap": "true", "opswat-sdk-version": "4"
+    })
+    .to_string();
     let cluster_url = serve_for_demo_tls(IcsSim::new(cluster).router(), sims).await?;
 
     let mut dr = IcsConfig::with_api_key(api_key);
@@ -639,6 +666,7 @@ mod tests {
             HEALTHCHECK_SBR,
             NAMED_USERS_INDEPENDENT,
             NAMED_USERS_LICENSE_SERVER,
+            ESAPS,
         ] {
             serde_json::from_str::<serde_json::Value>(body)
                 .unwrap_or_else(|e| panic!("{e}: {body}"));

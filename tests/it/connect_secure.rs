@@ -409,9 +409,9 @@ async fn collectors_refused_together_cause_one_sign_in() {
     } = setup(cfg, Creds::Admin(ADMIN_PASSWORD), 4).await;
     let m = exporter.metrics().await;
     assert_all_succeeded(&m, "vpn");
-    // Five authenticated collectors (the healthcheck needs no key) met the
-    // 401 with the same key; one of them signed in again.
-    assert_eq!(sim.unauthorized_answers(), 5);
+    // Every collector but the healthcheck (which needs no key) met the 401
+    // with the same key; one of them signed in again.
+    assert_eq!(sim.unauthorized_answers(), COLLECTORS.len() as u64 - 1);
     assert_eq!(sim.realm_auth_calls(), 2);
 }
 
@@ -450,7 +450,7 @@ async fn a_wrong_api_key_sets_up_to_zero() {
     } = setup(cfg, Creds::Key("not-the-key"), 4).await;
     let m = exporter.metrics().await;
     assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(0.0), "{m}");
-    for c in ["cluster", "active_users", "leases", "system", "named_users"] {
+    for c in COLLECTORS.iter().filter(|c| **c != "healthcheck") {
         assert_eq!(collector_success(&m, "vpn", c), Some(0.0), "{c}: {m}");
     }
     assert_eq!(
@@ -586,6 +586,77 @@ async fn single_objects_and_numbers_as_strings() {
         Some(f64::from(0x1b004)),
         "{m}"
     );
+}
+
+#[tokio::test]
+async fn the_esap_packages_as_documented_and_as_a_single_object() {
+    let documented = ics::IcsConfig::with_api_key(KEY);
+    let mut single = ics::IcsConfig::with_api_key(KEY);
+    single.single_object = true;
+    single.esaps = r#"{"active-version": "3.3.10", "default-version": "3.3.5", "esap": [
+        {"esap-version": "3.3.10", "last-activated-time": "Tue 04 Nov 2025 09:12:40 PST"}]}"#
+        .into();
+    let (_a, a) = serve(documented).await;
+    let (_b, b) = serve(single).await;
+    let work = Workdir::new();
+    let (ua, ub) = (a.url(), b.url());
+    let yaml = config(&work, Creds::Key(KEY), 4, &[("doc", &ua), ("one", &ub)]);
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let m = exporter.metrics().await;
+    for t in ["doc", "one"] {
+        assert_eq!(collector_success(&m, t, "esap"), Some(1.0), "{t}: {m}");
+    }
+    let expected = [
+        (
+            "ics_esap_info{target=\"doc\",active_version=\"3.3.5\",default_version=\"3.3.5\",opswat_sdk_version=\"4\"}",
+            1.0,
+        ),
+        ("ics_esap_packages{target=\"doc\"}", 3.0),
+        ("ics_esap_newer_package_available{target=\"doc\"}", 1.0),
+        // Sun 17 Mar 2019 23:54:12 PDT.
+        (
+            "ics_esap_active_activated_timestamp_seconds{target=\"doc\"}",
+            1_552_892_052.0,
+        ),
+        (
+            "ics_esap_info{target=\"one\",active_version=\"3.3.10\",default_version=\"3.3.5\",opswat_sdk_version=\"\"}",
+            1.0,
+        ),
+        ("ics_esap_packages{target=\"one\"}", 1.0),
+        ("ics_esap_newer_package_available{target=\"one\"}", 0.0),
+        // Tue 04 Nov 2025 17:12:40 UTC.
+        (
+            "ics_esap_active_activated_timestamp_seconds{target=\"one\"}",
+            1_762_276_360.0,
+        ),
+    ];
+    for (s, v) in expected {
+        assert_eq!(value(&m, s), Some(v), "{s}: {m}");
+    }
+    assert_eq!(
+        value(
+            &m,
+            "appliance_exporter_upstream_requests_total{target=\"doc\",endpoint=\"/api/v1/configuration/authentication/endpoint/host-checker/esaps\",code=\"200\"}"
+        ),
+        Some(1.0),
+        "labelled by the path, without the query: {m}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_the_esap_answer_fails_only_that_collector() {
+    let mut cfg = ics::IcsConfig::with_api_key(KEY);
+    cfg.esaps = "<html>Maintenance</html>".into();
+    let Setup {
+        exporter, _gateway, ..
+    } = setup(cfg, Creds::Key(KEY), 4).await;
+    let m = exporter.metrics().await;
+    assert_eq!(collector_success(&m, "vpn", "esap"), Some(0.0), "{m}");
+    for c in COLLECTORS.iter().filter(|c| **c != "esap") {
+        assert_eq!(collector_success(&m, "vpn", c), Some(1.0), "{c}: {m}");
+    }
+    assert_eq!(value(&m, "ics_up{target=\"vpn\"}"), Some(1.0), "{m}");
+    assert!(series(&m, "ics_esap_").is_empty(), "{m}");
 }
 
 #[tokio::test]
@@ -736,4 +807,16 @@ async fn the_demo_gateways_answer_every_collector_and_pass_promtool() {
         ),
         Some(250.0)
     );
+    // 3.3.10 is active on the cluster, above 3.3.9; the document's newer
+    // packages on vpn-dr were never activated.
+    for (target, newer) in [("vpn-cluster", 0.0), ("vpn-dr", 1.0)] {
+        assert_eq!(
+            value(
+                &m,
+                &format!("ics_esap_newer_package_available{{target=\"{target}\"}}")
+            ),
+            Some(newer),
+            "{target}: {m}"
+        );
+    }
 }

@@ -830,6 +830,7 @@ fn every_alert_has_a_duration_severity_and_annotations() {
             .duration
             .strip_suffix('m')
             .or_else(|| r.duration.strip_suffix('h'))
+            .or_else(|| r.duration.strip_suffix('d'))
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{at}: for: {:?}", r.duration));
         assert!(amount > 0, "{at}: fires on a single evaluation");

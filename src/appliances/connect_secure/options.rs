@@ -21,6 +21,7 @@ macro_rules! collectors {
             leases
             system
             named_users
+            esap
         }
     };
 }
