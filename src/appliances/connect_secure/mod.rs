@@ -1,7 +1,7 @@
 //! Ivanti Connect Secure / Policy Secure gateway or cluster: the
-//! `healthcheck`, `cluster`, `active_users`, `leases`, `system` and
-//! `named_users` collectors, authenticated by an API key or by a key from
-//! realm_auth (`auth.rs`). Its simulator is `crate::simulator::connect_secure`.
+//! collectors listed in `options.rs` (one file each in this folder),
+//! authenticated by an API key or by a key from realm_auth (`auth.rs`). Its
+//! simulator is `crate::simulator::connect_secure`.
 
 pub mod auth;
 pub mod options;

@@ -1,6 +1,6 @@
-//! Ground Labs Enterprise Recon (ER2) master server: the `licenses`,
-//! `risk` and `server` collectors, over HTTP basic authentication. Its
-//! simulator is `crate::simulator::enterprise_recon`.
+//! Ground Labs Enterprise Recon (ER2) master server: the collectors listed
+//! in `options.rs` (one file each in this folder), over HTTP basic
+//! authentication. Its simulator is `crate::simulator::enterprise_recon`.
 
 pub mod options;
 

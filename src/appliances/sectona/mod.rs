@@ -1,6 +1,6 @@
-//! Sectona PAM: the `entitlements` collector, over HTTP basic
-//! authentication, and the API's error codes. Its simulator is
-//! `crate::simulator::sectona`.
+//! Sectona PAM: the collectors listed in `options.rs` (one file each in
+//! this folder), over HTTP basic authentication, and the API's error codes.
+//! Its simulator is `crate::simulator::sectona`.
 
 pub mod codes;
 pub mod options;
