@@ -8,7 +8,11 @@
 //! reads each body to its end, with as many requests in flight as the
 //! exporter may have (`limits.max_in_flight`). Round by round: wall time,
 //! the exporter's CPU per scrape, its peak resident memory, and its open
-//! descriptors sampled every few milliseconds during each scrape.
+//! descriptors sampled every few milliseconds during each scrape. The
+//! gateways share the machine's CPUs with the exporter (and with the floor's
+//! client), so their CPU time is read too: on `n` CPUs no scrape can take
+//! less than (exporter + gateways) CPU / `n`, which tells how much CPU per
+//! scrape the exporter may spend for the ratio goal to be reachable here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -55,6 +59,14 @@ pub struct Fleet {
     pub ratio: f64,
     /// The exporter's mean CPU seconds per scrape.
     pub cpu: f64,
+    /// The floor client's mean CPU seconds per round (this process).
+    pub floor_cpu: f64,
+    /// The gateways' mean CPU seconds per floor round.
+    pub floor_gateways_cpu: f64,
+    /// The gateways' mean CPU seconds per scrape.
+    pub gateways_cpu: f64,
+    /// CPUs of the machine.
+    pub cpus: usize,
     /// Peak resident memory, MiB.
     pub peak_rss: f64,
     /// Most descriptors open at once.
@@ -114,13 +126,19 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
 
     let (mut floors, mut scrapes, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cpu, mut peak_fds) = (0.0, 0);
+    let (mut floor_cpu, mut floor_gateways_cpu, mut gateways_cpu) = (0.0, 0.0, 0.0);
+    let gateway_cpu = || measure::cpu_seconds(fleet.pid());
+    let own_cpu = || measure::cpu_seconds(std::process::id());
     let (mut all_succeeded, mut all_counted) = (true, true);
     let mut worst = (0, 0.0);
     for round in 0..=ROUNDS {
+        let (own_before, gateways_before) = (own_cpu()?, gateway_cpu()?);
         let floor = fetch_all(&floor_client, &fleet.urls, parallelism).await?;
+        let (own_after, gateways_between) = (own_cpu()?, gateway_cpu()?);
         let sampler = FdSampler::start(exporter.pid());
         let scrape = exporter.scrape(client, "/metrics").await?;
         peak_fds = peak_fds.max(sampler.stop());
+        let gateways_after = gateway_cpu()?;
         let failed = scrape
             .body
             .lines()
@@ -138,6 +156,9 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
             scrapes.push(scrape.elapsed);
             ratios.push(scrape.elapsed.as_secs_f64() / floor.as_secs_f64());
             cpu += scrape.cpu;
+            floor_cpu += own_after - own_before;
+            floor_gateways_cpu += gateways_between - gateways_before;
+            gateways_cpu += gateways_after - gateways_between;
         }
     }
     Ok(Fleet {
@@ -148,6 +169,10 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
         scrape: median_seconds(&scrapes),
         ratio: measure::median(&ratios),
         cpu: cpu / ROUNDS as f64,
+        floor_cpu: floor_cpu / ROUNDS as f64,
+        floor_gateways_cpu: floor_gateways_cpu / ROUNDS as f64,
+        gateways_cpu: gateways_cpu / ROUNDS as f64,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         peak_rss: measure::mib(exporter.memory()?.peak),
         peak_fds,
         all_succeeded,
@@ -248,6 +273,25 @@ impl Fleet {
                 f.peak_fds,
                 yes(f.all_succeeded),
                 yes(f.all_counted),
+            ));
+        }
+        out.push_str(&format!(
+            "\n| gateways | CPUs | floor: client + gateways CPU | scrape: exporter + gateways CPU | shortest scrape these allow | as a ratio | exporter CPU per scrape that allows {RATIO_GOAL} x |\n|---:|---:|---:|---:|---:|---:|---:|\n"
+        ));
+        for f in fleets {
+            let bound = (f.cpu + f.gateways_cpu) / f.cpus as f64;
+            let allowed = RATIO_GOAL * f.floor * f.cpus as f64 - f.gateways_cpu;
+            out.push_str(&format!(
+                "| {} | {} | {:.0} + {:.0} ms | {:.0} + {:.0} ms | {:.0} ms | {:.2} | {:.0} ms |\n",
+                f.gateways,
+                f.cpus,
+                f.floor_cpu * 1e3,
+                f.floor_gateways_cpu * 1e3,
+                f.cpu * 1e3,
+                f.gateways_cpu * 1e3,
+                bound * 1e3,
+                bound / f.floor,
+                allowed * 1e3,
             ));
         }
         out

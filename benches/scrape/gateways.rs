@@ -37,6 +37,11 @@ impl Gateways {
         Self::spawn(sessions, latency, copies, false)
     }
 
+    /// The gateway process, whose CPU time the fleet scenario reads.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Like `start`, each gateway on a loopback address of its own
     /// (127.0.x.y), as a fleet of appliances has a host each.
     pub fn fleet(sessions: usize, latency: Duration, copies: usize) -> Result<Self> {
