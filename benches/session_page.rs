@@ -57,5 +57,8 @@ fn main() {
         println!("{ns:.1} ns per session");
         best = best.min(ns);
     }
-    println!("best: {best:.1} ns per session ({SESSIONS} sessions, {} pages)", pages.len());
+    println!(
+        "best: {best:.1} ns per session ({SESSIONS} sessions, {} pages)",
+        pages.len()
+    );
 }
