@@ -336,7 +336,7 @@ pub struct PageDigest {
     pub end: PageEnd,
     /// The distinct (realm, node) pairs of the page, as the bytes of
     /// their text.
-    places: IndexSet<(Box<[u8]>, Box<[u8]>), PlaceHasher>,
+    places: IndexSet<PlaceBytes, PlaceHasher>,
     /// The index of the last place a record named.
     last_place: Option<usize>,
     /// The distinct client versions of the page.
@@ -348,6 +348,9 @@ pub struct PageDigest {
     /// Records without a session id.
     without_id: u64,
 }
+
+/// A (realm, node) pair of a page, as the bytes of its text.
+type PlaceBytes = (Box<[u8]>, Box<[u8]>);
 
 /// One session record of a page, reduced to what is counted.
 #[derive(Debug, PartialEq)]

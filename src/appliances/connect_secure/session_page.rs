@@ -100,29 +100,28 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
 /// gives (Clinger's fast path), at a fraction of its cost. `None` for any
 /// other text, left to `str::parse`.
 fn plain_decimal(text: &[u8]) -> Option<f64> {
-    let mut mantissa: u64 = 0;
-    let mut fraction_digits = None;
-    let mut digits = 0;
-    for (i, &b) in text.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                digits += 1;
-                if digits > 15 && mantissa >= 1 << 53 {
-                    return None;
-                }
-            }
-            b'.' if fraction_digits.is_none() && i > 0 && i + 1 < text.len() => {
-                fraction_digits = Some(text.len() - i - 1);
-            }
-            _ => return None,
-        }
-    }
-    if digits == 0 {
+    // Nineteen digits cannot overflow the `u64`.
+    if text.len() > 20 {
         return None;
     }
-    let power = EXACT_POWERS_OF_TEN.get(fraction_digits.unwrap_or(0))?;
-    Some(mantissa as f64 / power)
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &b) in text.iter().enumerate() {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if b == b'.' && point.is_none() && i > 0 && i + 1 < text.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let fraction_digits = point.map_or(0, |p| text.len() - p - 1);
+    let digits = text.len() - usize::from(point.is_some());
+    if digits == 0 || digits > 19 || mantissa >= 1 << 53 {
+        return None;
+    }
+    Some(mantissa as f64 / EXACT_POWERS_OF_TEN.get(fraction_digits)?)
 }
 
 /// The fields of the listing itself.
@@ -1241,7 +1240,7 @@ mod tests {
             (
                 br#"{"active-users": {"active-user-records": {"active-user-record": [{"session-id": "a"}, {"session-id": "\q"}]}}}"#,
                 "active-users.active-user-records.active-user-record[1].session-id",
-                "invalid JSON: invalid escape at line 1 column 102",
+                "invalid JSON: invalid escape at line 1 column 104",
             ),
             (
                 br#"{"active-users": {"active-user-records": {"active-user-record": [{"session-id": "a"}, {"session-id": "b" "x": 1}]}}}"#,
