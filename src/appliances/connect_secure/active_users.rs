@@ -8,8 +8,8 @@
 //! `is-last-record`, a short page, or once the listed sessions reach
 //! `total-matched-record-number`. After the first page the rest are fetched
 //! `concurrency` at a time, each page parsed as it arrives (in one pass
-//! over its bytes, `session_page.rs`, reading only the fields used) and
-//! dropped, so memory follows the concurrency, not the number of sessions:
+//! over its bytes by its only reader, `session_page.rs`, which reads only
+//! the fields used and explains a bad page) and dropped, so memory follows the concurrency, not the number of sessions:
 //! what is kept per session is a 64-bit fingerprint of its id (and one per
 //! distinct user).
 
@@ -388,7 +388,7 @@ impl PageDigest {
             sessions: Vec::with_capacity(PAGE_RECORDS),
             ..PageDigest::default()
         };
-        let head = session_page::read(body, |fields| digest.record(&fields))
+        let head = session_page::read(body, |fields| digest.record(fields))
             .map_err(|e| e.into_decode_error(ENDPOINT, body))?;
         digest.total = head.total;
         digest.login_permitted = head.login_permitted;
@@ -535,14 +535,11 @@ async fn read_page(
 ) -> Result<(u64, PageDigest), UpstreamError> {
     let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
     let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
-    // A page of the usual size is read right here: it takes a fraction of
-    // a millisecond, less than a trip through the blocking pool costs, and
-    // a /metrics of hundreds of gateways does not start a thread for each
-    // page in flight. A page far larger than the gateway's cap of 200
-    // sessions is read off the worker.
     // A page the gateway's cap allows (200 sessions of about 1 KiB) is read
-    // in place, where the blocking pool would cost more than the reading;
-    // only a page far larger than that goes off the worker.
+    // right here: it takes a fraction of a millisecond, less than a trip
+    // through the blocking pool costs, and a /metrics of hundreds of
+    // gateways does not start a thread for each page in flight. Only a page
+    // far larger than that goes off the worker.
     let weight = if body.len() <= PAGE_INLINE_BYTES {
         0
     } else {
