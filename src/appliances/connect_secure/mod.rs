@@ -6,7 +6,6 @@
 pub mod active_users;
 pub mod auth;
 pub mod cluster;
-mod fingerprints;
 pub mod healthcheck;
 pub mod leases;
 pub mod named_users;
