@@ -74,6 +74,23 @@ pub struct Fields<'a> {
     pub sign_in: Option<f64>,
 }
 
+impl<'a> Fields<'a> {
+    /// Where the text field `field` goes; `None` for the others.
+    #[inline(always)]
+    fn text_slot(&mut self, field: RecordKey) -> Option<&mut Option<Cow<'a, [u8]>>> {
+        match field {
+            RecordKey::SessionId => Some(&mut self.session_id),
+            RecordKey::User => Some(&mut self.user),
+            RecordKey::Realm => Some(&mut self.realm),
+            RecordKey::Node => Some(&mut self.node),
+            RecordKey::Transport => Some(&mut self.transport),
+            RecordKey::ClientVersion => Some(&mut self.client_version),
+            RecordKey::AuthServer => Some(&mut self.auth_server),
+            _ => None,
+        }
+    }
+}
+
 /// The label in `endpoint-security-status` after which the failed host
 /// check policies are listed, up to the end of the line.
 pub const FAILED_POLICIES: &str = "Failed Policies:";
@@ -758,6 +775,34 @@ impl<'a> Scanner<'a> {
                     // A bad number is read again below, to say where.
                     self.i = i;
                     self.number().ok().map(|()| self.i)
+                }
+                // A text field's plain string or `null`, and a sign-in
+                // time of plain digits, read in line too; anything else
+                // (escapes, bad UTF-8 to report) below.
+                (_, Some(b'"')) => {
+                    let end = plain_end(b, i + 1);
+                    let content = &b[i + 1..end];
+                    if b.get(end) != Some(&b'"') {
+                        None
+                    } else if let Some(slot) = fields.text_slot(field) {
+                        utf8(content).then(|| {
+                            *slot = Some(Cow::Borrowed(content));
+                            end + 1
+                        })
+                    } else if let (RecordKey::SignIn, Some(seconds)) =
+                        (field, plain_decimal(content))
+                    {
+                        fields.sign_in = Some(seconds);
+                        Some(end + 1)
+                    } else {
+                        None
+                    }
+                }
+                (_, Some(b'n')) if b.get(i..i + 4) == Some(b"null") => {
+                    fields.text_slot(field).map(|slot| {
+                        *slot = None;
+                        i + 4
+                    })
                 }
                 _ => None,
             };
