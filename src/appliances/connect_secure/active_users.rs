@@ -9,9 +9,9 @@
 //! `total-matched-record-number`. After the first page the rest are fetched
 //! `concurrency` at a time, each page parsed as it arrives (in one pass
 //! over its bytes by its only reader, `session_page.rs`, which reads only
-//! the fields used and explains a bad page) and dropped, so memory follows the concurrency, not the number of sessions:
-//! what is kept per session is a 64-bit fingerprint of its id (and one per
-//! distinct user).
+//! the fields used and explains a bad page) and dropped, so memory follows
+//! the concurrency, not the number of sessions: what is kept per session
+//! is a 64-bit fingerprint of its id (and one per distinct user).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
