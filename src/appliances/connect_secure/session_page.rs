@@ -704,8 +704,10 @@ impl<'a> Scanner<'a> {
     /// have their keys in the same order, so the bytes from a record's `,`
     /// to a value (white space, the key, the colon) are most often those
     /// of the member at the same place in the previous record, and then one
-    /// compare stands for reading them. A plain string or `null` is skipped
-    /// in line; the rest goes to the general methods.
+    /// compare stands for reading them. The plain string, `null` or number
+    /// of a field not read is skipped in line, and the plain string or
+    /// `null` of a text field read in line; the rest goes to the general
+    /// methods.
     fn record(&mut self, fields: &mut Fields<'a>) -> Read<()> {
         let b = self.b;
         let mut i = self.i + 1;
