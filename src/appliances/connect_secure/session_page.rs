@@ -1269,6 +1269,36 @@ mod tests {
     }
 
     #[test]
+    fn records_read_alike_whatever_the_layout_of_the_one_before() {
+        // The same keys, then more white space, another order, an escaped
+        // key, a field more and a field less.
+        let body = page(
+            r#"{"session-id": "a", "login-node": "n1", "x": null},
+               {"session-id": "b",  "login-node": "n2", "x": null},
+               {"login-node": "n3", "session-id": "c", "x": "s"},
+               {"login-node": "n4", "session\u002did": "d", "x": "s"},
+               {"login-node": "n5", "session-id": "e", "x": "s", "active-user-name": "u"},
+               {"login-node": "n6"}"#,
+        );
+        let (_, records) = read_all(body.as_bytes()).unwrap();
+        let read: Vec<(Option<&str>, Option<&str>, Option<&str>)> = records
+            .iter()
+            .map(|r| (r.id.as_deref(), r.node.as_deref(), r.user.as_deref()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (Some("a"), Some("n1"), None),
+                (Some("b"), Some("n2"), None),
+                (Some("c"), Some("n3"), None),
+                (Some("d"), Some("n4"), None),
+                (Some("e"), Some("n5"), Some("u")),
+                (None, Some("n6"), None),
+            ]
+        );
+    }
+
+    #[test]
     fn each_shape_of_a_listing_reads_as_the_lenient_types_read_it() {
         let head = |total, login_permitted, is_last, records| Head {
             total,
