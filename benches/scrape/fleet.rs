@@ -118,7 +118,13 @@ pub async fn measure(client: &reqwest::Client, gateways: usize) -> Result<Fleet>
     let limits: &Limits = &config.limits;
     let parallelism = limits.max_in_flight as usize;
     let module = config.modules.get("fleet").ok_or("no module")?;
-    let floor_client = appliance_exporter::upstream::Connector::new(module, limits)?
+    // The floor keeps every connection it opened for reuse, whatever the
+    // exporter's per-target limit (which sizes a collection's idle pool).
+    let floor_limits = Limits {
+        max_requests_per_target: limits.max_in_flight,
+        ..limits.clone()
+    };
+    let floor_client = appliance_exporter::upstream::Connector::new(module, &floor_limits)?
         .client()?
         .client;
     let exporter = Exporter::start_with(&config_path, Some(NOFILE), &flags)?;
