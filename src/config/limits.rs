@@ -44,7 +44,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_in_flight: 64,
-            max_targets_in_flight: 16,
+            max_targets_in_flight: 24,
             max_requests_per_target: 8,
             max_pages: 1_000,
             max_series_per_collector: 20_000,
@@ -187,7 +187,7 @@ mod tests {
         let l = parse("max_in_flight: 512\nmax_pages: 20\n").unwrap();
         assert_eq!(l.max_in_flight, 512);
         assert_eq!(l.max_pages, 20);
-        assert_eq!(l.max_targets_in_flight, 16);
+        assert_eq!(l.max_targets_in_flight, 24);
     }
 
     #[test]

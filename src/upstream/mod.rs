@@ -209,6 +209,13 @@ impl Upstream {
         self.deadline
     }
 
+    /// Whether other targets are being collected at the same time: work on
+    /// this one's answers then goes to the blocking pool, where it can use
+    /// another CPU, rather than hold up the others' on the worker.
+    pub fn among_others(&self) -> bool {
+        self.place.among_others()
+    }
+
     /// The target label.
     pub fn target(&self) -> &str {
         &self.target

@@ -201,6 +201,11 @@ impl<'a> Gateway<'a> {
         self.upstream.target()
     }
 
+    /// Whether other targets are being collected at the same time.
+    pub fn among_others(&self) -> bool {
+        self.upstream.among_others()
+    }
+
     /// GETs `path_and_query`, logged as `endpoint`. Any status comes back as
     /// a reply, except that a 401 to an obtained key renews the key and
     /// asks once more (a second 401 is the reply).
