@@ -194,7 +194,10 @@ mod tests {
     fn the_default_sockets_fit_well_inside_1024_descriptors() {
         assert!(Limits::default().max_upstream_sockets() <= 512);
         let l = Limits::default();
-        assert!(u64::from(l.max_in_flight) >= l.max_upstream_sockets() / 2);
+        // With every target place taken, each target keeps to its share of
+        // the requests in flight, below its cap: a fleet's requests are
+        // spread over all the targets being collected.
+        assert!(l.max_in_flight.div_ceil(l.max_targets_in_flight) < l.max_requests_per_target);
     }
 
     #[test]
