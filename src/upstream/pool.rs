@@ -20,10 +20,10 @@
 use std::sync::Arc;
 
 use rustls::client::Resumption;
-use rustls::client::danger::ServerCertVerifier;
 
-use super::presented::{Recorder, Recording};
+use super::presented::Recorder;
 use super::tls::{self, TlsError};
+use super::verify::ApplianceVerifier;
 use crate::config::{Limits, Module};
 
 /// What a collection needs to open its connections to one module's targets.
@@ -31,8 +31,9 @@ use crate::config::{Limits, Module};
 pub struct Connector {
     /// The module's TLS configuration, built (and its CA file read) once.
     tls: rustls::ClientConfig,
-    /// The module's certificate verifier, wrapped per collection.
-    verifier: Arc<dyn ServerCertVerifier>,
+    /// The module's certificate verifier; each collection's copy records
+    /// what it is shown.
+    verifier: ApplianceVerifier,
     /// Idle connections a collection keeps per host: its request cap, so
     /// every connection it opened can be reused.
     max_idle: usize,
@@ -50,9 +51,9 @@ pub struct Connection {
 impl Connector {
     /// Prepares the connections of `module` under `limits`.
     pub fn new(module: &Module, limits: &Limits) -> Result<Self, TlsError> {
-        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(tls::verifier(&module.tls)?);
+        let verifier = tls::verifier(&module.tls)?;
         Ok(Self {
-            tls: tls::config_with(verifier.clone())?,
+            tls: tls::config_with(Arc::new(verifier.clone()))?,
             verifier,
             max_idle: limits.max_requests_per_target as usize,
         })
@@ -64,10 +65,7 @@ impl Connector {
         let certificates = Recorder::new();
         let mut tls = self.tls.clone();
         tls.dangerous()
-            .set_certificate_verifier(Arc::new(Recording::new(
-                self.verifier.clone(),
-                certificates.clone(),
-            )));
+            .set_certificate_verifier(Arc::new(self.verifier.recording(certificates.clone())));
         // Sessions are resumed within the collection only, which talks to
         // one host (the cache is kept per server name).
         tls.resumption = Resumption::in_memory_sessions(1);
@@ -96,9 +94,9 @@ mod tests {
         let appliance = crate::simulator::start_tls(router, &cert.pem(), &key.serialize_pem())
             .await
             .unwrap();
-        let verifier: Arc<dyn ServerCertVerifier> = Arc::new(ApplianceVerifier::accept_any());
+        let verifier = ApplianceVerifier::accept_any();
         let connector = Connector {
-            tls: tls::config_with(verifier.clone()).unwrap(),
+            tls: tls::config_with(Arc::new(verifier.clone())).unwrap(),
             verifier,
             max_idle: 2,
         };

@@ -1,17 +1,17 @@
 //! The certificate each appliance presented in a collection, for its
 //! expiry. The verifier of rustls sees a server name, not a target, so each
-//! collection's client gets a [`Recorder`] of its own, wrapped around the
-//! module's verifier ([`Recording`]): every certificate the target's
-//! handshakes present is kept before the verifier decides, so a certificate
-//! is seen with `insecure_skip_verify` and also when it is refused (an
-//! expired certificate fails every request, and its dates then say why).
-//! Only the leaf is kept: it is the one that expires on the appliance.
+//! collection's client gets a [`Recorder`] of its own, given to its copy of
+//! the module's verifier ([`super::verify::ApplianceVerifier::recording`]):
+//! every certificate the target's handshakes present is kept before the
+//! verifier decides, so a certificate is seen with `insecure_skip_verify`
+//! and also when it is refused (an expired certificate fails every
+//! request, and its dates then say why). Only the leaf is kept: it is the
+//! one that expires on the appliance.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::CertificateDer;
+use x509_parser::certificate::X509Certificate;
 
 use super::verify::{fingerprint, sha256};
 use crate::exposition::{Desc, Samples};
@@ -50,13 +50,18 @@ impl Presented {
     /// handshake then fails with rustls' own words).
     pub fn read(der: &CertificateDer<'_>) -> Option<Self> {
         let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
-        Some(Self {
+        Some(Self::of(&cert, der))
+    }
+
+    /// What is shown of `cert`, parsed from `der`.
+    pub fn of(cert: &X509Certificate<'_>, der: &CertificateDer<'_>) -> Self {
+        Self {
             subject: common_name(cert.subject()),
             issuer: common_name(cert.issuer()),
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             sha256: fingerprint(&sha256(der)),
-        })
+        }
     }
 }
 
@@ -93,11 +98,16 @@ impl Recorder {
         Self::default()
     }
 
-    /// Keeps `der` unless it was seen already or the record is full.
+    /// Keeps `der` unless it does not parse, was seen already or the
+    /// record is full.
     pub fn record(&self, der: &CertificateDer<'_>) {
-        let Some(presented) = Presented::read(der) else {
-            return;
-        };
+        if let Some(presented) = Presented::read(der) {
+            self.keep(presented);
+        }
+    }
+
+    /// Keeps `presented` unless it was seen already or the record is full.
+    pub fn keep(&self, presented: Presented) {
         // A panic elsewhere while holding the lock leaves a usable list.
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         if seen.len() < MAX_CERTIFICATES && !seen.iter().any(|s| s.sha256 == presented.sha256) {
@@ -114,72 +124,13 @@ impl Recorder {
     }
 }
 
-/// A module's verifier that first records the presented leaf.
-#[derive(Debug)]
-pub struct Recording {
-    /// The module's verifier, which decides.
-    inner: Arc<dyn ServerCertVerifier>,
-    /// This collection's record.
-    recorder: Recorder,
-}
-
-impl Recording {
-    /// Wraps `inner`, recording into `recorder`.
-    pub fn new(inner: Arc<dyn ServerCertVerifier>, recorder: Recorder) -> Self {
-        Self { inner, recorder }
-    }
-}
-
-impl ServerCertVerifier for Recording {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.recorder.record(end_entity);
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-
-    fn requires_raw_public_keys(&self) -> bool {
-        self.inner.requires_raw_public_keys()
-    }
-
-    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
-        self.inner.root_hint_subjects()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::upstream::verify::ApplianceVerifier;
     use rcgen::{CertificateParams, DnType, KeyPair};
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::{ServerName, UnixTime};
 
     /// A certificate for `cn` issued by `issuer_cn` (self-signed when they
     /// are equal), valid from `from` to `until` (years, 1 January).
@@ -248,7 +199,7 @@ mod tests {
         assert_eq!(kept[1].subject, "vpn-0");
     }
 
-    fn verify(verifier: &Recording, der: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+    fn verify(verifier: &ApplianceVerifier, der: &CertificateDer<'_>) -> Result<(), rustls::Error> {
         let name = ServerName::try_from("appliance.example").unwrap();
         verifier
             .verify_server_cert(der, &[], &name, &[], UnixTime::now())
@@ -260,7 +211,7 @@ mod tests {
         let expired = certificate("er2-master", "er2-master", 2020, 2021);
         let current = certificate("er2-master", "er2-master", 2020, 2090);
         let recorder = Recorder::new();
-        let skip = Recording::new(Arc::new(ApplianceVerifier::accept_any()), recorder.clone());
+        let skip = ApplianceVerifier::accept_any().recording(recorder.clone());
         assert!(verify(&skip, &expired).is_ok());
         let listed = ApplianceVerifier::new(
             rustls::RootCertStore::empty(),
@@ -268,20 +219,16 @@ mod tests {
             vec![sha256(&expired), sha256(&current)],
         )
         .unwrap();
-        let pinned = Recording::new(Arc::new(listed), recorder.clone());
+        let pinned = listed.recording(recorder.clone());
         assert!(verify(&pinned, &current).is_ok());
         let other = Recorder::new();
-        let refusing = Recording::new(
-            Arc::new(
-                ApplianceVerifier::new(
-                    rustls::RootCertStore::empty(),
-                    vec![],
-                    vec![sha256(&expired)],
-                )
-                .unwrap(),
-            ),
-            other.clone(),
-        );
+        let refusing = ApplianceVerifier::new(
+            rustls::RootCertStore::empty(),
+            vec![],
+            vec![sha256(&expired)],
+        )
+        .unwrap()
+        .recording(other.clone());
         assert!(verify(&refusing, &expired).is_err());
         let dates = |r: &Recorder| {
             r.certificates()

@@ -10,6 +10,11 @@
 //! Every refusal is told in an operator's words. With
 //! `insecure_skip_verify` any certificate is accepted, but the handshake
 //! signatures are still checked so the connection itself is sound.
+//!
+//! A collection's verifier also records the certificate it was shown
+//! ([`ApplianceVerifier::recording`], [`super::presented`]), before it
+//! decides, from the same reading of the certificate its checks use: one
+//! parse per handshake.
 
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -19,6 +24,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
+use x509_parser::certificate::X509Certificate;
+
+use super::presented::{Presented, Recorder};
 
 /// A refused appliance certificate, in words.
 #[derive(Debug, thiserror::Error)]
@@ -26,18 +34,20 @@ use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore,
 pub struct Refused(String);
 
 /// Verifies appliance certificates as the module's `tls` settings say.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApplianceVerifier {
     /// `insecure_skip_verify`: every certificate is accepted.
     accept_any: bool,
     /// The chain check; `None` when there is no root at all.
     chain: Option<Arc<WebPkiServerVerifier>>,
     /// Certificates from `tls.ca_file`, accepted as the exact leaf.
-    listed: Vec<CertificateDer<'static>>,
+    listed: Arc<[CertificateDer<'static>]>,
     /// `tls.pinned_sha256`: leaf fingerprints accepted.
-    pinned: Vec<[u8; 32]>,
+    pinned: Arc<[[u8; 32]]>,
     /// For the handshake signatures.
     algorithms: WebPkiSupportedAlgorithms,
+    /// Where a collection's verifier records the presented leaf.
+    recorder: Option<Recorder>,
 }
 
 impl ApplianceVerifier {
@@ -62,10 +72,20 @@ impl ApplianceVerifier {
         Ok(Self {
             accept_any: false,
             chain,
-            listed,
-            pinned,
+            listed: listed.into(),
+            pinned: pinned.into(),
             algorithms,
+            recorder: None,
         })
+    }
+
+    /// The same verifier, recording every leaf it is shown into `recorder`
+    /// (also when it accepts any, and when it refuses).
+    pub fn recording(&self, recorder: Recorder) -> Self {
+        Self {
+            recorder: Some(recorder),
+            ..self.clone()
+        }
     }
 
     /// `insecure_skip_verify`: a verifier that accepts any certificate.
@@ -73,9 +93,10 @@ impl ApplianceVerifier {
         Self {
             accept_any: true,
             chain: None,
-            listed: Vec::new(),
-            pinned: Vec::new(),
+            listed: Arc::new([]),
+            pinned: Arc::new([]),
             algorithms: super::tls::provider().signature_verification_algorithms,
+            recorder: None,
         }
     }
 
@@ -96,10 +117,16 @@ impl ServerCertVerifier for ApplianceVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let parsed = x509_parser::parse_x509_certificate(end_entity.as_ref())
+            .ok()
+            .map(|(_, cert)| cert);
+        if let (Some(recorder), Some(cert)) = (&self.recorder, &parsed) {
+            recorder.keep(Presented::of(cert, end_entity));
+        }
         if self.accept_any {
             return Ok(ServerCertVerified::assertion());
         }
-        let facts = Facts::read(end_entity);
+        let facts = Facts::of(parsed.as_ref());
         if self.listed_exactly(end_entity) {
             return match facts.dates_refusal(now) {
                 None => Ok(ServerCertVerified::assertion()),
@@ -188,9 +215,10 @@ struct Facts {
 }
 
 impl Facts {
-    fn read(der: &CertificateDer<'_>) -> Self {
-        match x509_parser::parse_x509_certificate(der.as_ref()) {
-            Ok((_, cert)) => Self {
+    /// The facts of a parsed leaf; `None` when it did not parse.
+    fn of(cert: Option<&X509Certificate<'_>>) -> Self {
+        match cert {
+            Some(cert) => Self {
                 subject: cert.subject().to_string(),
                 self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
                 not_before: cert.validity().not_before.timestamp(),
@@ -198,7 +226,7 @@ impl Facts {
             },
             // An unreadable certificate fails the checks with rustls' own
             // words; the dates then say nothing.
-            Err(_) => Self {
+            None => Self {
                 not_before: i64::MIN,
                 not_after: i64::MAX,
                 ..Self::default()
