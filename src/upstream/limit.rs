@@ -18,8 +18,8 @@
 //! targets at once held to their share read 200 gateways in 1.4 x the
 //! floor, against 2.0 x for 8 targets at once at 8 requests each and 1.8 x
 //! for 16 at 8 each without the share; 24 at once, with the session pages
-//! of a target collected among others read on the blocking pool, in 1.25 x
-//! (docs/fleet.md).
+//! of a target collected among others read on the blocking pool, in 1.24
+//! to 1.38 x over seven runs (docs/fleet.md).
 //!
 //! Descriptors follow from the target places: a target's connections are
 //! its own and are closed when its collection ends (see [`super::pool`]),
