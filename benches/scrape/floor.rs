@@ -2,9 +2,10 @@
 //! client that does nothing with them. It is the exporter's own HTTP stack
 //! (a client from the module's `upstream::Connector`, so the same
 //! keep-alive pool and settings), the same page size, the same order and
-//! concurrency (the first page alone, since it tells the total, then the
-//! rest `concurrency` at a time), and every body read to its end and
-//! dropped.
+//! concurrency as the exporter's listing of a gateway it listed before (the
+//! first page together with as many more as the concurrency allows, since
+//! the last listing told how many there are, then the rest `concurrency`
+//! at a time), and every body read to its end and dropped.
 
 use std::time::{Duration, Instant};
 
@@ -30,10 +31,10 @@ pub fn pages(sessions: usize) -> usize {
     sessions.div_ceil(PAGE_SIZE).max(1)
 }
 
-/// What the latency alone costs the listing: one round trip for the first
-/// page, then one per `concurrency` pages.
+/// What the latency alone costs the listing: one round trip per
+/// `concurrency` pages.
 pub fn latency_bound(sessions: usize, concurrency: usize, latency: Duration) -> Duration {
-    let rounds = 1 + (pages(sessions) - 1).div_ceil(concurrency.max(1));
+    let rounds = pages(sessions).div_ceil(concurrency.max(1));
     latency * u32::try_from(rounds).unwrap_or(u32::MAX)
 }
 
@@ -46,8 +47,8 @@ pub async fn fetch(
 ) -> Result<Fetched> {
     let cpu_before = measure::cpu_seconds(std::process::id())?;
     let started = Instant::now();
-    let mut bytes = page(client, base, 0).await?;
-    let mut next = 1;
+    let mut bytes = 0;
+    let mut next = 0;
     let mut in_flight = FuturesUnordered::new();
     loop {
         while in_flight.len() < concurrency && next < pages(sessions) {

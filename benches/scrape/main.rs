@@ -223,7 +223,8 @@ async fn listing(
     let mut cpu = 0.0;
     let mut baseline_walls = Vec::new();
     let mut baseline_cpu = Vec::new();
-    // Round 0 warms up connections, allocator and interpreter; not counted.
+    // Round 0 warms up connections, allocator and interpreter, and tells
+    // the exporter how many pages the listing takes; not counted.
     for round in 0..=rounds {
         let counted = round > 0;
         for (i, floor) in floors.iter_mut().enumerate() {

@@ -280,7 +280,7 @@ impl Figures {
         }
         let _ = writeln!(
             out,
-            "\nThe floor follows the latency (latency bound: one round trip for the first page, then one per {} pages):\n",
+            "\nThe floor follows the latency (latency bound: one round trip per {} pages):\n",
             self.listings.first().map_or(0, |l| l.concurrency)
         );
         let mut header = String::from("| sessions |");

@@ -1,4 +1,5 @@
-//! Fault injection in front of any simulated appliance: per path prefix,
+//! Fault injection in front of any simulated appliance: per path prefix
+//! (with the query, so one page of a listing can fail alone),
 //! changed at run time, the faults an appliance or its network can produce
 //! (error statuses, a maintenance page, malformed or truncated or endless
 //! bodies, no answer at all, slowness, any answer a test composes). Every request is counted by path,
@@ -84,7 +85,8 @@ impl Faults {
         }
     }
 
-    /// Makes every path starting with `prefix` answer with `fault`.
+    /// Makes every path (with its query) starting with `prefix` answer
+    /// with `fault`.
     pub fn set(&self, prefix: &str, fault: Fault) {
         {
             let mut rules = self.rules();
@@ -152,7 +154,13 @@ async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> R
         .unwrap_or_else(PoisonError::into_inner)
         .entry(path.clone())
         .or_default() += 1;
-    let Some(fault) = faults.fault_for(&path) else {
+    // Matched against the query too, so that one page of a listing can
+    // fail alone.
+    let asked = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+    let Some(fault) = faults.fault_for(&asked) else {
         return next.run(request).await;
     };
     match fault {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use appliance_exporter::appliances::connect_secure::COLLECTORS;
+use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
 use crate::common::{
@@ -352,6 +353,130 @@ async fn pages_after_the_first_are_in_flight_together() {
     assert_eq!(l.sim.active_users_requests(), 10);
     let max = l.sim.max_active_users_in_flight();
     assert!((2..=4).contains(&max), "{max} pages were in flight at most");
+}
+
+#[tokio::test]
+async fn the_next_listing_asks_for_the_pages_the_last_one_took_with_the_first() {
+    // Slow answers, so that pages asked for together are in flight together.
+    let cfg = ics::IcsConfig {
+        latency: Duration::from_millis(200),
+        api_keys: vec![KEY.into()],
+        sessions: sessions(300, ics::StartBase::Zero, true),
+        ..ics::IcsConfig::default()
+    };
+    let s = setup(cfg, Creds::Key(KEY), 4).await;
+    let m = s.exporter.metrics().await;
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 300, "{m}");
+    assert_eq!(s.sim.active_users_requests(), 2);
+    // Nothing was known of the gateway: the first page came alone.
+    assert_eq!(s.sim.max_active_users_in_flight(), 1);
+    let m = s.exporter.metrics().await;
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 300, "{m}");
+    assert_eq!(s.sim.active_users_requests(), 4);
+    // Now both pages were asked for at once.
+    assert_eq!(s.sim.max_active_users_in_flight(), 2);
+}
+
+/// A gateway of `count` sessions behind faults, and an exporter with one
+/// target on it, `vpn`, that asks for `concurrency` pages at once.
+async fn setup_with_faults(count: usize, concurrency: u32) -> (Setup, Faults) {
+    let sim = ics::IcsSim::new(ics::IcsConfig {
+        api_keys: vec![KEY.into()],
+        sessions: sessions(count, ics::StartBase::Zero, false),
+        ..ics::IcsConfig::default()
+    });
+    let faults = Faults::new();
+    let running = simulator::start(faults.wrap(sim.router())).await.unwrap();
+    let work = Workdir::new();
+    let yaml = config(
+        &work,
+        Creds::Key(KEY),
+        concurrency,
+        &[("vpn", &running.url())],
+    );
+    let exporter = Exporter::start_in(work, &yaml).await;
+    let setup = Setup {
+        sim,
+        exporter,
+        _gateway: running,
+    };
+    (setup, faults)
+}
+
+/// A page of the listing: sessions `ids`, and what the page says of the
+/// whole.
+fn page(ids: std::ops::Range<usize>, total: usize, is_last: bool) -> Fault {
+    let records: Vec<String> = ids
+        .map(|i| {
+            format!(
+                r#"{{"session-id": "s{i}", "active-user-name": "u{i}", "authentication-realm": "Users", "login-node": "node-a"}}"#
+            )
+        })
+        .collect();
+    Fault::Json(
+        format!(
+            r#"{{"active-users": {{"active-user-records": {{"active-user-record": [{}]}}, "total-matched-record-number": {total}, "user-login-permission": true, "is-last-record": {is_last}}}}}"#,
+            records.join(",")
+        )
+        .into(),
+    )
+}
+
+#[tokio::test]
+async fn a_listing_that_shrank_costs_the_pages_asked_for_once() {
+    const LISTING: &str = "/api/v1/system/active-users";
+    let (s, faults) = setup_with_faults(2000, 4).await;
+    let m = s.exporter.metrics().await;
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 2000, "{m}");
+    assert_eq!(faults.requests(LISTING), 10);
+    // One session is left: every page says so.
+    faults.set(LISTING, page(0..1, 1, true));
+    let m = s.exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    assert_eq!(value(&m, "ics_active_sessions{target=\"vpn\"}"), Some(1.0));
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 1, "{m}");
+    // The first page and three more, asked for on the last listing's word.
+    assert_eq!(faults.requests(LISTING), 10 + 4);
+    let m = s.exporter.metrics().await;
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 1, "{m}");
+    assert_eq!(faults.requests(LISTING), 10 + 4 + 1);
+}
+
+#[tokio::test]
+async fn a_page_refused_past_the_end_of_a_shrunk_listing_fails_nothing() {
+    const LISTING: &str = "/api/v1/system/active-users";
+    let (s, faults) = setup_with_faults(2000, 4).await;
+    let m = s.exporter.metrics().await;
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 2000, "{m}");
+    // 240 sessions are left, on two pages (the gateway counts 250: the
+    // listing ends on its last-record mark, so every page asked for is
+    // waited for); the gateway refuses a `start` past them.
+    faults.set(LISTING, page(0..200, 250, false));
+    faults.set(
+        &format!("{LISTING}?number=200&start=200"),
+        page(200..240, 250, true),
+    );
+    for start in [400, 600] {
+        faults.set(
+            &format!("{LISTING}?number=200&start={start}"),
+            Fault::Status(400),
+        );
+    }
+    let m = s.exporter.metrics().await;
+    assert_all_succeeded(&m, "vpn");
+    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 240, "{m}");
+    assert_eq!(faults.requests(LISTING), 10 + 4);
+    // A page the listing needs fails it, refused the same way.
+    faults.set(
+        &format!("{LISTING}?number=200&start=200"),
+        Fault::Status(400),
+    );
+    let m = s.exporter.metrics().await;
+    assert_eq!(
+        collector_success(&m, "vpn", "active_users"),
+        Some(0.0),
+        "{m}"
+    );
 }
 
 #[tokio::test]

@@ -6,14 +6,16 @@
 //! then asks for 201), so pages are requested at multiples of the page size
 //! and overlaps are removed by session id; the listing ends on
 //! `is-last-record`, a short page, or once the listed sessions reach
-//! `total-matched-record-number`. After the first page the rest are fetched
-//! `concurrency` at a time, each page parsed as it arrives (in one pass
+//! `total-matched-record-number`. Pages are fetched `concurrency` at a
+//! time: the first alone when nothing is known of the gateway, or together
+//! with as many more as its last listing took (`listing_sizes.rs`), which
+//! saves a round trip per scrape. Each page is parsed as it arrives (in one pass
 //! over its bytes by its only reader, `session_page.rs`, which reads only
 //! the fields used and explains a bad page) and dropped, so memory follows
 //! the concurrency, not the number of sessions: what is kept per session
 //! is a 64-bit fingerprint of its id (and one per distinct user).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use futures::StreamExt as _;
@@ -22,6 +24,7 @@ use indexmap::{Equivalent as _, IndexMap, IndexSet};
 
 use tracing::{debug, warn};
 
+use super::listing_sizes::ListingSizes;
 use super::options::{ActiveUsersOptions, Options};
 use super::session_page::{self, Fields};
 use super::{Gateway, SharedState};
@@ -527,43 +530,70 @@ fn plan(total: Option<u64>, page_size: u64, max_pages: u64) -> (u64, u64) {
     (pages.min(max_pages), bound.min(max_pages))
 }
 
-/// Fetches page `index` and digests it.
+/// Fetches page `index` and digests it. A page the gateway's cap allows
+/// (200 sessions of about 1 KiB) is read right here when this is the only
+/// target being collected: it takes a fraction of a millisecond, less than
+/// a trip through the blocking pool costs. Among other targets it goes to
+/// the blocking pool (when over `offload::INLINE_BYTES`), where it uses
+/// another CPU instead of holding up the other targets' requests on the
+/// worker: a /metrics of 200 gateways takes some 10 % less time for some
+/// 15 % more CPU. A page far larger than the cap goes off the worker in
+/// any case.
 async fn read_page(
     gateway: &Gateway<'_>,
     page_size: u64,
     index: u64,
-) -> Result<(u64, PageDigest), UpstreamError> {
+) -> (u64, Result<PageDigest, UpstreamError>) {
     let path = format!("{ENDPOINT}?number={page_size}&start={}", index * page_size);
-    let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
-    // A page the gateway's cap allows (200 sessions of about 1 KiB) is read
-    // right here when this is the only target being collected: it takes a
-    // fraction of a millisecond, less than a trip through the blocking pool
-    // costs. Among other targets it goes to the blocking pool (when over
-    // `offload::INLINE_BYTES`), where it uses another CPU instead of holding
-    // up the other targets' requests on the worker: a /metrics of 200
-    // gateways takes some 10 % less time for some 15 % more CPU. A page far
-    // larger than the cap goes off the worker in any case.
-    let weight = if body.len() <= PAGE_INLINE_BYTES && !gateway.among_others() {
-        0
-    } else {
-        body.len()
+    let digest = async {
+        let body = gateway.get(ENDPOINT, &path).await?.require_success()?.body;
+        let weight = if body.len() <= PAGE_INLINE_BYTES && !gateway.among_others() {
+            0
+        } else {
+            body.len()
+        };
+        offload::by_size(ENDPOINT, weight, move || PageDigest::of(&body)).await?
     };
-    let digest = offload::by_size(ENDPOINT, weight, move || PageDigest::of(&body)).await??;
-    Ok((index, digest))
+    (index, digest.await)
 }
 
-/// Reads the whole listing.
+/// Reads the whole listing. The first page is asked for together with as
+/// many more as the gateway's last listing took (`sizes`), up to the
+/// concurrency; a page asked for so, past the pages the first page's total
+/// calls for, may fail without failing the listing (a gateway whose
+/// sessions dropped may refuse a `start` past its end).
 pub async fn fetch(
     gateway: &Gateway<'_>,
     options: &ActiveUsersOptions,
     max_pages: u32,
+    sizes: &ListingSizes,
 ) -> Result<ActiveUsers, UpstreamError> {
     let page_size = u64::from(options.page_size.max(1));
     let concurrency = options.concurrency.max(1) as usize;
-    let get_page = |index: u64| read_page(gateway, page_size, index);
+    let max_pages = u64::from(max_pages.max(1));
+    let url = gateway.url().as_str();
+    let get = |index: u64| read_page(gateway, page_size, index);
 
+    let ahead = sizes
+        .last(url, page_size)
+        .map_or(1, |pages| pages.min(concurrency as u64).min(max_pages))
+        .max(1);
+    let mut in_flight: FuturesUnordered<_> = (0..ahead).map(get).collect();
+    // Pages that arrived and are not read yet.
+    let mut arrived = VecDeque::new();
+    let first = loop {
+        match in_flight.next().await {
+            Some((0, page)) => break page?,
+            Some(page) => arrived.push_back(page),
+            None => {
+                return Err(UpstreamError::Body {
+                    endpoint: ENDPOINT,
+                    reason: "the first page was not asked for".to_owned(),
+                });
+            }
+        }
+    };
     let mut listing = ActiveUsers::default();
-    let (_, first) = get_page(0).await?;
     let first_end = listing.add(first);
     let total = match listing.total {
         Num::Value(t) if t >= 0.0 => Some(t as u64),
@@ -571,21 +601,26 @@ pub async fn fetch(
     };
     let complete = |l: &ActiveUsers| total.is_some_and(|t| l.listed_sessions() >= t);
     if first_end.ends_listing(page_size) || complete(&listing) {
+        sizes.remember(url, page_size, listing.pages);
         return Ok(listing);
     }
 
-    let (planned, bound) = plan(total, page_size, u64::from(max_pages.max(1)));
+    let (planned, bound) = plan(total, page_size, max_pages);
     let mut end = planned; // pages [0, end) are wanted
-    let mut next = 1;
+    let mut next = ahead;
     let mut last_page: Option<u64> = None; // a page that ended the listing
-    let mut in_flight = FuturesUnordered::new();
+    arrived.make_contiguous().sort_by_key(|(index, _)| *index);
     loop {
         let stop = last_page.map_or(end, |l| end.min(l + 1));
         while in_flight.len() < concurrency && next < stop {
-            in_flight.push(get_page(next));
+            in_flight.push(get(next));
             next += 1;
         }
-        let Some(result) = in_flight.next().await else {
+        let page = match arrived.pop_front() {
+            Some(page) => Some(page),
+            None => in_flight.next().await,
+        };
+        let Some((index, page)) = page else {
             // Everything planned was read but sessions are missing: with a
             // 1-based `start` the listing ends one page later.
             if last_page.is_none() && !complete(&listing) && end < bound {
@@ -594,7 +629,15 @@ pub async fn fetch(
             }
             break;
         };
-        let (index, page) = result?;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if index >= planned => {
+                // Asked for on the last listing's word, past this one's.
+                debug!(target = %gateway.target(), endpoint = ENDPOINT, page = index, pages = planned, error = %e, "a page past the end of the listing was refused");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let page_end = listing.add(page);
         if page_end.ends_listing(page_size) {
             last_page = Some(last_page.map_or(index, |l| l.min(index)));
@@ -611,6 +654,7 @@ pub async fn fetch(
             debug!(target = %gateway.target(), endpoint = ENDPOINT, listed = listing.listed_sessions(), total = t, pages = listing.pages, "the gateway ended the listing before the total");
         }
     }
+    sizes.remember(url, page_size, listing.pages);
     Ok(listing)
 }
 
@@ -670,7 +714,8 @@ pub fn encode(a: &ActiveUsers, top: usize) -> Samples {
 /// The collector: [`fetch`], then [`encode`].
 pub async fn collect(ctx: &Context<'_, Options, SharedState>) -> Result<Samples, CollectError> {
     let options = &ctx.options.active_users;
-    let snapshot = fetch(&Gateway::new(ctx)?, options, ctx.limits.max_pages).await?;
+    let sizes = &ctx.state.listing_sizes;
+    let snapshot = fetch(&Gateway::new(ctx)?, options, ctx.limits.max_pages, sizes).await?;
     Ok(encode(&snapshot, options.top_values as usize))
 }
 

@@ -196,6 +196,11 @@ impl<'a> Gateway<'a> {
         })
     }
 
+    /// The gateway's base URL.
+    pub fn url(&self) -> &url::Url {
+        self.upstream.base()
+    }
+
     /// The target label, for log lines.
     pub fn target(&self) -> &str {
         self.upstream.target()

@@ -4,6 +4,7 @@
 //! simulator is `crate::simulator::connect_secure`.
 
 pub mod auth;
+mod listing_sizes;
 pub mod options;
 mod session_page;
 
@@ -27,6 +28,8 @@ pub static UP: crate::exposition::Desc = crate::exposition::Desc::gauge(
 pub struct SharedState {
     /// API keys obtained through realm_auth, per gateway and credentials.
     pub keys: auth::KeyCache,
+    /// Pages of each gateway's last session listing.
+    pub listing_sizes: listing_sizes::ListingSizes,
 }
 
 /// The name of a list entry, or `None` with a warning when it is missing
