@@ -106,7 +106,7 @@ pub async fn scrape_target(
         Ok(connection) => connection,
         Err(e) => return cannot_connect(target, budget, &e.to_string()),
     };
-    connection.certificates.begin_collection();
+    connection.begin_collection();
     let upstream = Upstream::new(
         connection.client.clone(),
         target.url.clone(),

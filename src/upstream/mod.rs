@@ -9,6 +9,7 @@ pub mod pool;
 pub mod presented;
 pub mod redirect;
 pub mod retain;
+mod sessions;
 pub mod tls;
 pub mod verify;
 

@@ -16,10 +16,11 @@
 //! A target's client also records the certificate the appliance presents
 //! ([`super::presented`]), through a verifier of its own. So it resumes no
 //! TLS session of another target's client (rustls resumes only under the
-//! same verifier), which is what the record needs: a resumed handshake
-//! shows no certificate. A kept client reports the certificate of the
-//! connections it reuses; one renewed on the appliance is seen when a
-//! connection is next opened, at the latest when the idle ones time out
+//! same verifier), and it forgets its own sessions when a collection
+//! begins ([`super::sessions`]), which is what the record needs: a resumed
+//! handshake shows no certificate. A kept client reports the certificate
+//! of the connections it reuses; one renewed on the appliance is seen when
+//! a connection is next opened, at the latest when the idle ones time out
 //! ([`super::IDLE_TIMEOUT`]). Its session cache is its own as well, so no
 //! client stores sessions that no other could use.
 
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use rustls::client::Resumption;
 
 use super::presented::Recorder;
+use super::sessions::CollectionSessions;
 use super::tls::{self, TlsError};
 use super::verify::ApplianceVerifier;
 use crate::config::{Limits, Module};
@@ -52,6 +54,18 @@ pub struct Connection {
     pub client: reqwest::Client,
     /// The certificates its handshakes presented.
     pub certificates: Recorder,
+    /// The TLS sessions it may resume.
+    sessions: CollectionSessions,
+}
+
+impl Connection {
+    /// A collection begins with this client: it resumes no TLS session of
+    /// an earlier one, and its handshakes replace the certificates
+    /// recorded.
+    pub fn begin_collection(&self) {
+        self.sessions.forget();
+        self.certificates.begin_collection();
+    }
 }
 
 impl Connector {
@@ -72,12 +86,14 @@ impl Connector {
         let mut tls = self.tls.clone();
         tls.dangerous()
             .set_certificate_verifier(Arc::new(self.verifier.recording(certificates.clone())));
-        // Sessions are resumed by this target's client only, which talks
-        // to one host (the cache is kept per server name).
-        tls.resumption = Resumption::in_memory_sessions(1);
+        // Sessions are resumed by this target's client only, within one
+        // collection.
+        let sessions = CollectionSessions::default();
+        tls.resumption = Resumption::store(Arc::new(sessions.clone()));
         Ok(Connection {
             client: super::build_client(tls, self.max_idle)?,
             certificates,
+            sessions,
         })
     }
 
@@ -116,6 +132,7 @@ mod tests {
             let Connection {
                 client,
                 certificates,
+                ..
             } = connector.client().unwrap();
             for _ in 0..2 {
                 let reply = client.get(appliance.url()).send().await.unwrap();

@@ -3,7 +3,8 @@
 //! per scrape with `limits.max_idle_connections: 0` and after a reload.
 //! The certificate series stay while no handshake happens, and a
 //! certificate renewed on the appliance is reported, alone, once a
-//! connection to it is opened.
+//! connection to it is opened (the appliance would resume the TLS session
+//! of an earlier scrape, which shows no certificate).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,8 @@ use appliance_exporter::simulator::enterprise_recon as er2;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use tokio::sync::oneshot;
 
 use crate::common::{Exporter, Workdir, er2_config, series, value};
@@ -20,18 +23,33 @@ use crate::common::{Exporter, Workdir, er2_config, series, value};
 const PASSWORD: &str = "keep-alive-password";
 const NOT_AFTER: &str = "appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds";
 
-/// A self-signed certificate valid until 1 January of `until`, and the
-/// server configuration that presents it.
-fn presenting(until: i32) -> Arc<rustls::ServerConfig> {
+/// A self-signed certificate valid until 1 January of `until`, with its key.
+fn certificate(until: i32) -> Arc<CertifiedKey> {
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
     params.not_after = rcgen::date_time_ymd(until, 1, 1);
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
-    appliance_exporter::webconfig::tls::fixed_server_config(
-        cert.pem().as_bytes(),
-        key.serialize_pem().as_bytes(),
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(
+        appliance_exporter::webconfig::tls::certified_key_from_pem(
+            cert.pem().as_bytes(),
+            key.serialize_pem().as_bytes(),
+            &provider,
+        )
+        .unwrap(),
     )
-    .unwrap()
+}
+
+/// The appliance's certificate, renewed in place: the server keeps its
+/// TLS configuration and so its sessions, as a web server reloaded with a
+/// new certificate may.
+#[derive(Debug)]
+struct Renewable(Mutex<Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for Renewable {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.lock().unwrap().clone())
+    }
 }
 
 /// An ER2 master over HTTPS that counts the connections it accepts, whose
@@ -40,7 +58,7 @@ fn presenting(until: i32) -> Arc<rustls::ServerConfig> {
 struct Appliance {
     url: String,
     accepted: Arc<AtomicUsize>,
-    certificate: Arc<Mutex<Arc<rustls::ServerConfig>>>,
+    certificate: Arc<Renewable>,
     closing: Arc<AtomicBool>,
     _stop: oneshot::Sender<()>,
 }
@@ -48,7 +66,16 @@ struct Appliance {
 impl Appliance {
     async fn start(until: i32) -> Self {
         let accepted = Arc::new(AtomicUsize::new(0));
-        let certificate = Arc::new(Mutex::new(presenting(until)));
+        let certificate = Arc::new(Renewable(Mutex::new(certificate(until))));
+        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(certificate.clone());
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tls = Arc::new(tls);
         let closing = Arc::new(AtomicBool::new(false));
         let close = closing.clone();
         let router = er2::router(er2::Er2Config::new(
@@ -69,12 +96,12 @@ impl Appliance {
                 response
             }
         }));
-        let (count, current) = (accepted.clone(), certificate.clone());
+        let count = accepted.clone();
         let transport = Transport {
             // Asked once for each connection accepted.
             tls: Some(Arc::new(move || {
                 count.fetch_add(1, Ordering::SeqCst);
-                Some(current.lock().unwrap().clone())
+                Some(tls.clone())
             })),
             http2: false,
         };
@@ -98,7 +125,7 @@ impl Appliance {
     }
 
     fn renew(&self, until: i32) {
-        *self.certificate.lock().unwrap() = presenting(until);
+        *self.certificate.0.lock().unwrap() = certificate(until);
     }
 }
 
