@@ -164,24 +164,28 @@ async fn scrape(exporter: &Exporter) -> Vec<i64> {
 const Y2031: i64 = 1_924_992_000;
 const Y2033: i64 = 1_988_150_400;
 
-#[tokio::test]
-async fn scrapes_of_a_target_reuse_its_connection_and_still_report_the_certificate() {
+/// The connections the appliance had accepted after each of three
+/// scrapes by an exporter with `limits`, each reporting the certificate.
+async fn accepted_after_three_scrapes(limits: &str) -> Vec<usize> {
     let appliance = Appliance::start(2031).await;
-    let exporter = exporter(&appliance, "").await;
+    let exporter = exporter(&appliance, limits).await;
+    let mut accepted = Vec::new();
     for scrape_no in 1..=3 {
         assert_eq!(scrape(&exporter).await, [Y2031], "scrape {scrape_no}");
+        accepted.push(appliance.accepted());
     }
-    assert_eq!(appliance.accepted(), 1);
+    accepted
+}
+
+#[tokio::test]
+async fn scrapes_of_a_target_reuse_its_connection_and_still_report_the_certificate() {
+    assert_eq!(accepted_after_three_scrapes("").await, [1, 1, 1]);
 }
 
 #[tokio::test]
 async fn with_no_idle_connections_each_scrape_connects_anew() {
-    let appliance = Appliance::start(2031).await;
-    let exporter = exporter(&appliance, "limits: {max_idle_connections: 0}\n").await;
-    for scrape_no in 1..=3 {
-        assert_eq!(scrape(&exporter).await, [Y2031], "scrape {scrape_no}");
-        assert_eq!(appliance.accepted(), scrape_no);
-    }
+    let limits = "limits: {max_idle_connections: 0}\n";
+    assert_eq!(accepted_after_three_scrapes(limits).await, [1, 2, 3]);
 }
 
 #[tokio::test]
