@@ -139,8 +139,8 @@ pub async fn scrape_target(
         .into_iter()
         .map(|(name, result, duration)| (name, result.ok(), duration))
         .collect();
-    let presented = presented::encode(&connection.certificates.certificates());
     let answered = upstream.answered();
+    let presented = presented::encode(&connection.certificates.reported(answered));
     // The target's place goes back to the budget before its client is kept.
     drop(upstream);
     target

@@ -12,9 +12,10 @@
 //! ([`super::retain`]), whose requests then go over connections opened
 //! earlier, with no handshake. So the record is of the latest collection
 //! that made a handshake: a collection that made none reports the
-//! certificates of the connections it reused, and the first handshake of
-//! a collection replaces what was recorded, so a certificate renewed on the
-//! appliance is reported alone once a connection to it is opened.
+//! certificates of the connections it reused (if they answered), and the
+//! first handshake of a collection replaces what was recorded, so a
+//! certificate renewed on the appliance is reported alone once a
+//! connection to it is opened.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -158,6 +159,18 @@ impl Recorder {
     pub fn certificates(&self) -> Vec<Presented> {
         self.lock().seen.clone()
     }
+
+    /// What the collection in progress reports: the certificates its
+    /// handshakes presented or, when it made none, those of the earlier
+    /// connections it reused if the appliance `answered` on them (an
+    /// appliance gone since shows none, as when its connections were new).
+    pub fn reported(&self, answered: bool) -> Vec<Presented> {
+        let record = self.lock();
+        if record.replace && !answered {
+            return Vec::new();
+        }
+        record.seen.clone()
+    }
 }
 
 #[cfg(test)]
@@ -251,9 +264,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(not_after(&recorder), [1_798_761_600]);
+        assert_eq!(recorder.reported(false).len(), 1);
         // The next collection reuses the connection: no handshake.
         recorder.begin_collection();
         assert_eq!(not_after(&recorder), [1_798_761_600]);
+        assert_eq!(recorder.reported(true).len(), 1);
+        // Without an answer, the appliance is gone: nothing to report.
+        assert!(recorder.reported(false).is_empty());
         // The one after opens a connection to the renewed certificate,
         // then another to a member that still has the old one.
         recorder.begin_collection();
