@@ -17,7 +17,7 @@ use crate::collector::{CollectError, Context};
 use crate::config::{Auth, Limits, Module};
 use crate::exposition::{Block, Desc, Samples};
 use crate::upstream::presented;
-use crate::upstream::{Budget, Connection, Connector, Upstream, UpstreamError, UpstreamMetrics};
+use crate::upstream::{Budget, Connector, Retained, Upstream, UpstreamError, UpstreamMetrics};
 
 static COLLECTOR_SUCCESS: Desc = Desc::gauge(
     "appliance_exporter_collector_success",
@@ -39,9 +39,11 @@ pub struct ScrapeTarget {
     pub module: Arc<Module>,
     /// Credentials in force.
     pub auth: Arc<Auth>,
-    /// How a collection opens its connections (each collection has its
-    /// own, closed when it ends).
+    /// How the target's client opens its connections.
     pub connector: Arc<Connector>,
+    /// The clients kept between scrapes, where the target's next
+    /// collection finds its own.
+    pub retained: Retained,
     /// The process' budget of upstream work.
     pub budget: Budget,
     /// The limits in force.
@@ -97,16 +99,16 @@ pub async fn scrape_target(
         warn!(target = %target.label, "no place in the upstream budget (limits.max_targets_in_flight) within the scrape budget");
         return out_of_time(target, budget);
     };
-    // A client of its own: its connections close when the collection ends.
-    let Connection {
-        client,
-        certificates,
-    } = match target.connector.client() {
+    // The client kept from the target's last collection, with its open
+    // connections, or a new one.
+    let kept = target.retained.take(&target.connector, &target.url);
+    let connection = match kept.map_or_else(|| target.connector.client(), Ok) {
         Ok(connection) => connection,
         Err(e) => return cannot_connect(target, budget, &e.to_string()),
     };
+    connection.begin_collection();
     let upstream = Upstream::new(
-        client,
+        connection.client.clone(),
         target.url.clone(),
         target.label.clone(),
         deadline,
@@ -137,8 +139,14 @@ pub async fn scrape_target(
         .into_iter()
         .map(|(name, result, duration)| (name, result.ok(), duration))
         .collect();
-    let presented = presented::encode(&certificates.certificates());
-    let report = assemble(target, budget, runs, presented, upstream.answered(), true);
+    let answered = upstream.answered();
+    let presented = presented::encode(&connection.certificates.reported(answered));
+    // The target's place goes back to the budget before its client is kept.
+    drop(upstream);
+    target
+        .retained
+        .keep(&target.connector, &target.url, connection);
+    let report = assemble(target, budget, runs, presented, answered, true);
     debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
         duration: started.elapsed(),

@@ -10,7 +10,7 @@ use tracing::warn;
 use crate::config::{Auth, Config, ConfigError, Module};
 use crate::scrape::ScrapeTarget;
 use crate::upstream::tls::TlsError;
-use crate::upstream::{Budget, Connector};
+use crate::upstream::{Budget, Connector, Retained};
 
 /// Why a configuration cannot be put in force. The message names the file
 /// and, past decoding, the setting at fault.
@@ -45,6 +45,10 @@ pub struct Loaded {
     /// The budget every collection of this configuration shares. A reload
     /// brings a new one; collections still running finish under the old.
     pub budget: Budget,
+    /// The clients kept between scrapes for this configuration's
+    /// connectors; a reload brings an empty store, and the old one closes
+    /// its connections when its last collection ends.
+    retained: Retained,
 }
 
 impl Loaded {
@@ -61,10 +65,12 @@ impl Loaded {
             connectors.insert(name.clone(), Arc::new(connector));
         }
         let budget = Budget::new(&config.limits);
+        let retained = Retained::new(&config.limits);
         Ok(Self {
             config,
             connectors,
             budget,
+            retained,
         })
     }
 
@@ -85,6 +91,7 @@ impl Loaded {
             adhoc,
             connector: self.connectors.get(&module.name)?.clone(),
             budget: self.budget.clone(),
+            retained: self.retained.clone(),
             limits: self.config.limits.clone(),
         })
     }

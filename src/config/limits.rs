@@ -8,6 +8,11 @@
 //! some 200 KiB for a page of sessions), that is targets at once × requests
 //! per target, so 8 × 8 = 64 sockets, which is also the requests in flight;
 //! 200 gateways then peaked at 42 MiB, where 64 × 8 took 147 MiB.
+//!
+//! Between scrapes at most `max_idle_connections` idle sockets are kept
+//! for the targets' next collections (64 by default: the clients of 8
+//! targets at 8 requests each), so the descriptors stay bounded by the
+//! limits, not by the fleet: 192 in flight and 64 idle.
 
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -25,11 +30,16 @@ pub struct Limits {
     /// every target).
     pub max_in_flight: u32,
     /// Targets collected at once; each holds its connections only while it
-    /// is collected, so this bounds the sockets open.
+    /// is collected (or while they are kept idle, see
+    /// `max_idle_connections`), so this bounds the sockets open.
     pub max_targets_in_flight: u32,
     /// Requests in flight to one target (Sectona queries, session pages,
     /// collectors running side by side).
     pub max_requests_per_target: u32,
+    /// Idle connections kept between scrapes, in all, for the targets'
+    /// next collections; a kept client counts as `max_requests_per_target`
+    /// of them. 0 closes every connection when its collection ends.
+    pub max_idle_connections: u32,
     /// Pages read of one session listing.
     pub max_pages: u32,
     /// Series one collector may emit for one target; more are dropped and
@@ -46,6 +56,7 @@ impl Default for Limits {
             max_in_flight: 64,
             max_targets_in_flight: 24,
             max_requests_per_target: 8,
+            max_idle_connections: 64,
             max_pages: 1_000,
             max_series_per_collector: 20_000,
             max_warnings_per_collector: 10,
@@ -55,10 +66,22 @@ impl Default for Limits {
 
 impl Limits {
     /// The sockets the limits allow open towards the appliances at once:
-    /// every socket belongs to a target being collected, and a target
-    /// keeps at most one per request it may have in flight.
+    /// every socket belongs to a target being collected or to a client
+    /// kept for a target's next collection, and either keeps at most one
+    /// per request a target may have in flight.
     pub fn max_upstream_sockets(&self) -> u64 {
-        u64::from(self.max_targets_in_flight) * u64::from(self.max_requests_per_target)
+        let clients = u64::from(self.max_targets_in_flight) + self.max_kept_clients() as u64;
+        clients * u64::from(self.max_requests_per_target)
+    }
+
+    /// The clients kept between scrapes: each may hold
+    /// `max_requests_per_target` idle connections, so as many as fit in
+    /// `max_idle_connections`, and at least one unless that is 0.
+    pub fn max_kept_clients(&self) -> usize {
+        match self.max_idle_connections {
+            0 => 0,
+            idle => (idle / self.max_requests_per_target.max(1)).max(1) as usize,
+        }
     }
 }
 
@@ -69,6 +92,7 @@ pub struct RawLimits {
     max_in_flight: Option<At<u32>>,
     max_targets_in_flight: Option<At<u32>>,
     max_requests_per_target: Option<At<u32>>,
+    max_idle_connections: Option<At<u32>>,
     max_pages: Option<At<u32>>,
     max_series_per_collector: Option<At<u32>>,
     max_warnings_per_collector: Option<At<u32>>,
@@ -106,6 +130,13 @@ pub(super) fn check(file: &Path, raw: Option<&RawLimits>) -> Result<Limits, Conf
         &raw.max_requests_per_target,
         &mut l.max_requests_per_target,
         1..=64,
+    )?;
+    set(
+        file,
+        "max_idle_connections",
+        &raw.max_idle_connections,
+        &mut l.max_idle_connections,
+        0..=65_536,
     )?;
     set(
         file,
@@ -192,12 +223,36 @@ mod tests {
 
     #[test]
     fn the_default_sockets_fit_well_inside_1024_descriptors() {
-        assert!(Limits::default().max_upstream_sockets() <= 512);
+        // 24 targets being collected and 8 kept, at 8 connections each.
+        assert_eq!(Limits::default().max_upstream_sockets(), 256);
         let l = Limits::default();
         // With every target place taken, each target keeps to its share of
         // the requests in flight, below its cap: a fleet's requests are
         // spread over all the targets being collected.
         assert!(l.max_in_flight.div_ceil(l.max_targets_in_flight) < l.max_requests_per_target);
+    }
+
+    #[test]
+    fn kept_clients_are_the_idle_connections_over_the_requests_per_target() {
+        let kept = |idle: &str, per_target: &str| {
+            parse(&format!(
+                "max_idle_connections: {idle}\nmax_requests_per_target: {per_target}\n"
+            ))
+            .unwrap()
+            .max_kept_clients()
+        };
+        assert_eq!(Limits::default().max_kept_clients(), 8);
+        assert_eq!(kept("64", "8"), 8);
+        assert_eq!(kept("70", "8"), 8);
+        assert_eq!(kept("3", "8"), 1);
+        assert_eq!(kept("0", "8"), 0);
+        assert_eq!(kept("65536", "1"), 65_536);
+        let err = parse("max_idle_connections: 65537\n").unwrap_err();
+        assert_eq!(err.field, "limits.max_idle_connections");
+        assert_eq!(
+            err.message,
+            "65537 is out of range: must be between 0 and 65536"
+        );
     }
 
     #[test]

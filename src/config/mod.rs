@@ -200,10 +200,11 @@ impl Config {
         let l = &self.limits;
         let _ = writeln!(
             s,
-            "limits: {} requests in flight, {} targets at once, {} requests per target (at most {} upstream sockets)",
+            "limits: {} requests in flight, {} targets at once, {} requests per target, {} idle connections kept (at most {} upstream sockets)",
             l.max_in_flight,
             l.max_targets_in_flight,
             l.max_requests_per_target,
+            l.max_idle_connections,
             l.max_upstream_sockets()
         );
         let _ = writeln!(s, "targets: {}", self.targets.len());

@@ -22,10 +22,12 @@
 //! to 1.38 x over seven runs (docs/fleet.md).
 //!
 //! Descriptors follow from the target places: a target's connections are
-//! its own and are closed when its collection ends (see [`super::pool`]),
-//! and a target opens at most one per request it may have in flight, so
-//! at most `max_targets_in_flight × max_requests_per_target` sockets are
-//! open towards the appliances, whatever the size of the fleet.
+//! its own, kept after its collection ends only within the bound on idle
+//! connections and closed otherwise (see [`super::pool`],
+//! [`super::retain`]), and a target opens at most one per request it may
+//! have in flight, so at most `(max_targets_in_flight + kept clients) ×
+//! max_requests_per_target` sockets are open towards the appliances,
+//! whatever the size of the fleet.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

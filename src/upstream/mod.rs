@@ -8,6 +8,8 @@ mod metrics;
 pub mod pool;
 pub mod presented;
 pub mod redirect;
+pub mod retain;
+mod sessions;
 pub mod tls;
 pub mod verify;
 
@@ -22,8 +24,13 @@ pub use error::UpstreamError;
 pub use limit::{Budget, TargetPlace};
 pub use metrics::UpstreamMetrics;
 pub use pool::{Connection, Connector};
+pub use retain::Retained;
 
 use crate::config::Secret;
+
+/// How long a client keeps an idle connection; a client kept between
+/// scrapes longer than this has none left ([`retain`]).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Builds an HTTP client on a module's TLS configuration, keeping at most
 /// `max_idle_per_host` idle connections (see [`pool`] for its lifetime).
@@ -35,7 +42,7 @@ pub fn build_client(
         .tls_backend_preconfigured(tls)
         .user_agent(concat!("appliance_exporter/", env!("CARGO_PKG_VERSION")))
         .gzip(true)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
         .redirect(redirect::policy())

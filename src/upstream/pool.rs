@@ -1,27 +1,34 @@
-//! The connections of one collection. A reqwest client keeps a pool of
-//! idle connections per host for as long as it lives; one client per module
-//! kept across scrapes would hold an idle socket to every appliance of a
-//! fleet between scrapes (1,000 gateways, 1,000 descriptors). So each
-//! collection of a target gets a client of its own, built when the target
-//! is admitted to the budget ([`super::limit`]) from the module's TLS
-//! configuration prepared at load, and dropped, closing its sockets, when
-//! the collection ends. Connections are still reused across the requests of
-//! one collection (the pages of a session listing, the collectors of a
-//! target), where the reuse matters.
+//! The connections of a target's collections. A reqwest client keeps a
+//! pool of idle connections per host for as long as it lives; one client
+//! per module kept across scrapes would hold an idle socket to every
+//! appliance of a fleet between scrapes (1,000 gateways, 1,000
+//! descriptors). So each target gets a client of its own, built when the
+//! target is admitted to the budget ([`super::limit`]) from the module's
+//! TLS configuration prepared at load. When the collection ends the client
+//! is kept for the target's next collection while the process-wide bound
+//! on idle connections allows ([`super::retain`]), and dropped, closing its
+//! sockets, otherwise. Connections are reused across the requests of one
+//! collection (the pages of a session listing, the collectors of a target)
+//! and, for a kept client, across the target's scrapes: no connect, no TLS
+//! handshake, and hyper's read buffers already grown.
 //!
-//! A collection's client also records the certificate the appliance
-//! presents ([`super::presented`]), through a verifier of its own. So it
-//! resumes no TLS session of an earlier collection (rustls resumes only
-//! under the same verifier), which is what the record needs: a resumed
-//! handshake shows no certificate, and one renewed on the appliance in the
-//! meantime would go unseen. Its session cache is its own as well, so no
-//! collection stores sessions that no later one could use.
+//! A target's client also records the certificate the appliance presents
+//! ([`super::presented`]), through a verifier of its own. So it resumes no
+//! TLS session of another target's client (rustls resumes only under the
+//! same verifier), and it forgets its own sessions when a collection
+//! begins ([`super::sessions`]), which is what the record needs: a resumed
+//! handshake shows no certificate. A kept client reports the certificate
+//! of the connections it reuses; one renewed on the appliance is seen when
+//! a connection is next opened, at the latest when the idle ones time out
+//! ([`super::IDLE_TIMEOUT`]). Its session cache is its own as well, so no
+//! client stores sessions that no other could use.
 
 use std::sync::Arc;
 
 use rustls::client::Resumption;
 
 use super::presented::Recorder;
+use super::sessions::CollectionSessions;
 use super::tls::{self, TlsError};
 use super::verify::ApplianceVerifier;
 use crate::config::{Limits, Module};
@@ -39,13 +46,25 @@ pub struct Connector {
     max_idle: usize,
 }
 
-/// A collection's client and the record of the certificates it was shown.
+/// A target's client and the record of the certificates it was shown.
 #[derive(Debug)]
 pub struct Connection {
-    /// The HTTP client, for this collection only.
+    /// The HTTP client, for one collection at a time.
     pub client: reqwest::Client,
     /// The certificates its handshakes presented.
     pub certificates: Recorder,
+    /// The TLS sessions it may resume.
+    sessions: CollectionSessions,
+}
+
+impl Connection {
+    /// A collection begins with this client: it resumes no TLS session of
+    /// an earlier one, and its handshakes replace the certificates
+    /// recorded.
+    pub fn begin_collection(&self) {
+        self.sessions.forget();
+        self.certificates.begin_collection();
+    }
 }
 
 impl Connector {
@@ -60,26 +79,39 @@ impl Connector {
     }
 
     /// A client with an empty pool, no session to resume and an empty
-    /// record of certificates, for one collection.
+    /// record of certificates, for one target.
     pub fn client(&self) -> Result<Connection, TlsError> {
         let certificates = Recorder::new();
         let mut tls = self.tls.clone();
         tls.dangerous()
             .set_certificate_verifier(Arc::new(self.verifier.recording(certificates.clone())));
-        // Sessions are resumed within the collection only, which talks to
-        // one host (the cache is kept per server name).
-        tls.resumption = Resumption::in_memory_sessions(1);
+        // Sessions are resumed by this target's client only, within one
+        // collection.
+        let sessions = CollectionSessions::default();
+        tls.resumption = Resumption::store(Arc::new(sessions.clone()));
         Ok(Connection {
             client: super::build_client(tls, self.max_idle)?,
             certificates,
+            sessions,
         })
+    }
+
+    /// A connector that accepts any certificate, keeping `max_idle`
+    /// connections per client.
+    #[cfg(test)]
+    pub(crate) fn accepting_any(max_idle: usize) -> Self {
+        let verifier = ApplianceVerifier::accept_any();
+        Self {
+            tls: tls::config_with(Arc::new(verifier.clone())).unwrap(),
+            verifier,
+            max_idle,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::verify::ApplianceVerifier;
 
     /// Collections of an https appliance one after the other, each with
     /// two requests, through the connector of a module that skips
@@ -94,16 +126,12 @@ mod tests {
         let appliance = crate::simulator::start_tls(router, &cert.pem(), &key.serialize_pem())
             .await
             .unwrap();
-        let verifier = ApplianceVerifier::accept_any();
-        let connector = Connector {
-            tls: tls::config_with(Arc::new(verifier.clone())).unwrap(),
-            verifier,
-            max_idle: 2,
-        };
+        let connector = Connector::accepting_any(2);
         for collection in 0..3 {
             let Connection {
                 client,
                 certificates,
+                ..
             } = connector.client().unwrap();
             for _ in 0..2 {
                 let reply = client.get(appliance.url()).send().await.unwrap();

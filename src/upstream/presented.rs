@@ -1,12 +1,21 @@
-//! The certificate each appliance presented in a collection, for its
-//! expiry. The verifier of rustls sees a server name, not a target, so each
-//! collection's client gets a [`Recorder`] of its own, given to its copy of
-//! the module's verifier ([`super::verify::ApplianceVerifier::recording`]):
-//! every certificate the target's handshakes present is kept before the
-//! verifier decides, so a certificate is seen with `insecure_skip_verify`
-//! and also when it is refused (an expired certificate fails every
-//! request, and its dates then say why). Only the leaf is kept: it is the
-//! one that expires on the appliance.
+//! The certificate each appliance presented, for its expiry. The verifier
+//! of rustls sees a server name, not a target, so each client gets a
+//! [`Recorder`] of its own, given to its copy of the module's verifier
+//! ([`super::verify::ApplianceVerifier::recording`]): every certificate the
+//! target's handshakes present is kept before the verifier decides, so a
+//! certificate is seen with `insecure_skip_verify` and also when it is
+//! refused (an expired certificate fails every request, and its dates then
+//! say why). Only the leaf is kept: it is the one that expires on the
+//! appliance.
+//!
+//! A client may be kept for the target's next collections
+//! ([`super::retain`]), whose requests then go over connections opened
+//! earlier, with no handshake. So the record is of the latest collection
+//! that made a handshake: a collection that made none reports the
+//! certificates of the connections it reused (if they answered), and the
+//! first handshake of a collection replaces what was recorded, so a
+//! certificate renewed on the appliance is reported alone once a
+//! connection to it is opened.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,7 +25,7 @@ use x509_parser::certificate::X509Certificate;
 use super::verify::{fingerprint, sha256};
 use crate::exposition::{Desc, Samples};
 
-/// Distinct certificates kept per collection: a collection talks to one
+/// Distinct certificates kept per record: a collection talks to one
 /// host, and a few are enough to show the members behind a load balancer
 /// disagree; more would let an appliance grow the exposition at will.
 pub const MAX_CERTIFICATES: usize = 4;
@@ -86,16 +95,43 @@ pub fn encode(certificates: &[Presented]) -> Samples {
     samples
 }
 
-/// The distinct certificates one collection's handshakes presented.
+/// The distinct certificates the handshakes of a client's latest
+/// collection that made any presented; clones share the record.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
-    seen: Arc<Mutex<Vec<Presented>>>,
+    record: Arc<Mutex<Record>>,
+}
+
+#[derive(Debug, Default)]
+struct Record {
+    /// The certificates, in the order seen.
+    seen: Vec<Presented>,
+    /// Whether a collection began since the last handshake: the next
+    /// certificate replaces those seen.
+    replace: bool,
 }
 
 impl Recorder {
     /// An empty record.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A collection begins with this client: what it records replaces
+    /// what earlier ones did, and until it records anything their
+    /// certificates stand (its requests reuse their connections).
+    pub fn begin_collection(&self) {
+        self.lock().replace = true;
+    }
+
+    /// Whether `other` is this record (a clone of it).
+    pub fn is(&self, other: &Recorder) -> bool {
+        Arc::ptr_eq(&self.record, &other.record)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Record> {
+        // A panic elsewhere while holding the lock leaves a usable list.
+        self.record.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Keeps `der` unless it does not parse, was seen already or the
@@ -106,10 +142,14 @@ impl Recorder {
         }
     }
 
-    /// Keeps `presented` unless it was seen already or the record is full.
+    /// Keeps `presented` unless it was seen already or the record is
+    /// full; the first of a collection replaces what was seen before.
     pub fn keep(&self, presented: Presented) {
-        // A panic elsewhere while holding the lock leaves a usable list.
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut record = self.lock();
+        if std::mem::take(&mut record.replace) {
+            record.seen.clear();
+        }
+        let seen = &mut record.seen;
         if seen.len() < MAX_CERTIFICATES && !seen.iter().any(|s| s.sha256 == presented.sha256) {
             seen.push(presented);
         }
@@ -117,10 +157,19 @@ impl Recorder {
 
     /// What was recorded so far.
     pub fn certificates(&self) -> Vec<Presented> {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().seen.clone()
+    }
+
+    /// What the collection in progress reports: the certificates its
+    /// handshakes presented or, when it made none, those of the earlier
+    /// connections it reused if the appliance `answered` on them (an
+    /// appliance gone since shows none, as when its connections were new).
+    pub fn reported(&self, answered: bool) -> Vec<Presented> {
+        let record = self.lock();
+        if record.replace && !answered {
+            return Vec::new();
+        }
+        record.seen.clone()
     }
 }
 
@@ -197,6 +246,43 @@ mod tests {
         assert_eq!(kept.len(), MAX_CERTIFICATES);
         assert_eq!(kept[0].subject, "vpn-1");
         assert_eq!(kept[1].subject, "vpn-0");
+    }
+
+    #[test]
+    fn a_collection_without_handshake_keeps_the_record_and_one_with_replaces_it() {
+        let recorder = Recorder::new();
+        let (old, renewed) = (
+            certificate("vpn", "vpn", 2024, 2027),
+            certificate("vpn", "vpn", 2026, 2029),
+        );
+        recorder.begin_collection();
+        recorder.record(&old);
+        let not_after = |r: &Recorder| {
+            r.certificates()
+                .iter()
+                .map(|c| c.not_after)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(not_after(&recorder), [1_798_761_600]);
+        assert_eq!(recorder.reported(false).len(), 1);
+        // The next collection reuses the connection: no handshake.
+        recorder.begin_collection();
+        assert_eq!(not_after(&recorder), [1_798_761_600]);
+        assert_eq!(recorder.reported(true).len(), 1);
+        // Without an answer, the appliance is gone: nothing to report.
+        assert!(recorder.reported(false).is_empty());
+        // The one after opens a connection to the renewed certificate,
+        // then another to a member that still has the old one.
+        recorder.begin_collection();
+        recorder.record(&renewed);
+        assert_eq!(not_after(&recorder), [1_861_920_000]);
+        recorder.record(&old);
+        assert_eq!(not_after(&recorder), [1_861_920_000, 1_798_761_600]);
+        // Within a collection, seen again changes nothing.
+        recorder.record(&renewed);
+        assert_eq!(recorder.certificates().len(), 2);
+        let clone = recorder.clone();
+        assert!(clone.is(&recorder) && !Recorder::new().is(&recorder));
     }
 
     fn verify(verifier: &ApplianceVerifier, der: &CertificateDer<'_>) -> Result<(), rustls::Error> {

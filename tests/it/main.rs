@@ -12,6 +12,7 @@ mod faults;
 mod faults_connect_secure;
 mod fleet;
 mod hostile;
+mod keep_alive;
 mod lifecycle;
 mod operations;
 mod reload;

@@ -1,0 +1,232 @@
+//! The clients kept between scrapes. When a collection of a target ends,
+//! its client (with its idle connections and its record of certificates)
+//! may be kept for the target's next collection, which then sends its
+//! requests on the open connections: no connect, no TLS handshake, and
+//! hyper's read buffers already grown.
+//!
+//! The store is bounded for the whole configuration in force: at most
+//! `limits.max_idle_connections` idle sockets, a client counting as the
+//! `max_requests_per_target` connections its pool may hold
+//! ([`crate::config::Limits::max_kept_clients`]). When it is full, the
+//! client of the collection that ends is dropped and its sockets closed, so
+//! a fleet of any size holds no more descriptors than the limits say.
+//!
+//! A client is kept for one target of one connector: the key is the
+//! module's [`Connector`] (a reload builds new ones, and the store of the
+//! old configuration goes with it) and the target's base URL. A collection
+//! takes the client out of the store, so two collections never share one;
+//! a client kept longer than the idle timeout has no connection left and
+//! is dropped when found.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use super::IDLE_TIMEOUT;
+use super::pool::{Connection, Connector};
+use crate::config::Limits;
+
+/// The clients kept for the targets' next collections; clones share them.
+#[derive(Debug, Clone)]
+pub struct Retained {
+    store: Arc<Mutex<Store>>,
+}
+
+#[derive(Debug)]
+struct Store {
+    /// The most clients kept at once.
+    capacity: usize,
+    /// Kept clients by connector (its address, held alive by the entry)
+    /// and base URL.
+    kept: HashMap<(usize, String), Kept>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    /// Holds the connector alive, so its address names no other.
+    _connector: Arc<Connector>,
+    /// The client and its record of certificates.
+    connection: Connection,
+    /// When its collection ended.
+    since: Instant,
+}
+
+fn key(connector: &Arc<Connector>, base: &url::Url) -> (usize, String) {
+    (Arc::as_ptr(connector) as usize, base.as_str().to_owned())
+}
+
+impl Retained {
+    /// An empty store bounded by `limits`.
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            store: Arc::new(Mutex::new(Store {
+                capacity: limits.max_kept_clients(),
+                kept: HashMap::new(),
+            })),
+        }
+    }
+
+    /// The client kept for `base` under `connector`, removed from the
+    /// store; `None` when there is none or it outlived its connections.
+    pub fn take(&self, connector: &Arc<Connector>, base: &url::Url) -> Option<Connection> {
+        self.take_at(connector, base, Instant::now())
+    }
+
+    /// Keeps `connection` for the next collection of `base` under
+    /// `connector`, unless the store is full (it is then dropped and its
+    /// sockets closed).
+    pub fn keep(&self, connector: &Arc<Connector>, base: &url::Url, connection: Connection) {
+        self.keep_at(connector, base, connection, Instant::now());
+    }
+
+    /// Clients kept now.
+    pub fn len(&self) -> usize {
+        self.lock().kept.len()
+    }
+
+    /// Whether no client is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic elsewhere while holding the lock leaves a usable map.
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take_at(
+        &self,
+        connector: &Arc<Connector>,
+        base: &url::Url,
+        now: Instant,
+    ) -> Option<Connection> {
+        let kept = self.lock().kept.remove(&key(connector, base))?;
+        let fresh = now.saturating_duration_since(kept.since) < IDLE_TIMEOUT;
+        fresh.then_some(kept.connection)
+    }
+
+    fn keep_at(
+        &self,
+        connector: &Arc<Connector>,
+        base: &url::Url,
+        connection: Connection,
+        now: Instant,
+    ) {
+        // Dropped after the lock is released: dropping closes sockets.
+        let mut dropped = Vec::new();
+        let mut store = self.lock();
+        let stale: Vec<_> = store
+            .kept
+            .iter()
+            .filter(|(_, k)| now.saturating_duration_since(k.since) >= IDLE_TIMEOUT)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            dropped.extend(store.kept.remove(&key));
+        }
+        if store.kept.len() < store.capacity {
+            let kept = Kept {
+                _connector: connector.clone(),
+                connection,
+                since: now,
+            };
+            dropped.extend(store.kept.insert(key(connector, base), kept));
+        } else {
+            drop(store);
+            drop(connection);
+        }
+        drop(dropped);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(idle: u32, per_target: u32) -> Limits {
+        Limits {
+            max_idle_connections: idle,
+            max_requests_per_target: per_target,
+            ..Limits::default()
+        }
+    }
+
+    fn url(i: usize) -> url::Url {
+        url::Url::parse(&format!("https://vpn-{i}.example")).unwrap()
+    }
+
+    #[test]
+    fn a_kept_client_is_taken_once_by_its_own_target() {
+        let connector = Arc::new(Connector::accepting_any(2));
+        let retained = Retained::new(&limits(4, 2));
+        let connection = connector.client().unwrap();
+        let record = connection.certificates.clone();
+        retained.keep(&connector, &url(1), connection);
+        assert!(retained.take(&connector, &url(2)).is_none());
+        let taken = retained.take(&connector, &url(1)).unwrap();
+        assert!(taken.certificates.is(&record));
+        assert!(retained.take(&connector, &url(1)).is_none());
+        assert!(retained.is_empty());
+    }
+
+    #[test]
+    fn at_most_the_idle_connections_over_the_requests_per_target_are_kept() {
+        let connector = Arc::new(Connector::accepting_any(4));
+        // 10 idle connections at 4 per client: 2 clients.
+        let retained = Retained::new(&limits(10, 4));
+        for i in 0..6 {
+            retained.keep(&connector, &url(i), connector.client().unwrap());
+            assert!(retained.len() <= 2, "after {i}: {}", retained.len());
+        }
+        assert_eq!(retained.len(), 2);
+        assert!(retained.take(&connector, &url(0)).is_some());
+        assert!(retained.take(&connector, &url(1)).is_some());
+        assert!(retained.take(&connector, &url(2)).is_none());
+        // A place taken is a place free for the next that ends.
+        retained.keep(&connector, &url(5), connector.client().unwrap());
+        assert!(retained.take(&connector, &url(5)).is_some());
+    }
+
+    #[test]
+    fn with_no_idle_connections_nothing_is_kept() {
+        let connector = Arc::new(Connector::accepting_any(8));
+        let retained = Retained::new(&limits(0, 8));
+        retained.keep(&connector, &url(0), connector.client().unwrap());
+        assert!(retained.is_empty());
+        assert!(retained.take(&connector, &url(0)).is_none());
+        // Fewer idle connections than one client's pool still keep one.
+        let one = Retained::new(&limits(3, 8));
+        one.keep(&connector, &url(0), connector.client().unwrap());
+        one.keep(&connector, &url(1), connector.client().unwrap());
+        assert_eq!(one.len(), 1);
+    }
+
+    #[test]
+    fn another_connector_of_the_same_target_does_not_take_the_client() {
+        let old = Arc::new(Connector::accepting_any(2));
+        let reloaded = Arc::new(Connector::accepting_any(2));
+        let retained = Retained::new(&limits(64, 2));
+        retained.keep(&old, &url(0), old.client().unwrap());
+        assert!(retained.take(&reloaded, &url(0)).is_none());
+        assert!(retained.take(&old, &url(0)).is_some());
+    }
+
+    #[test]
+    fn a_client_kept_past_the_idle_timeout_is_dropped() {
+        let connector = Arc::new(Connector::accepting_any(2));
+        let retained = Retained::new(&limits(2, 2));
+        let start = Instant::now();
+        let first = connector.client().unwrap();
+        retained.keep_at(&connector, &url(0), first, start);
+        let later = start + IDLE_TIMEOUT;
+        assert!(retained.take_at(&connector, &url(0), later).is_none());
+        // A stale client does not hold the only place either.
+        retained.keep_at(&connector, &url(1), connector.client().unwrap(), start);
+        let second = connector.client().unwrap();
+        let record = second.certificates.clone();
+        retained.keep_at(&connector, &url(2), second, later);
+        assert_eq!(retained.len(), 1);
+        let taken = retained.take_at(&connector, &url(2), later).unwrap();
+        assert!(taken.certificates.is(&record));
+    }
+}
