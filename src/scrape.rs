@@ -99,9 +99,18 @@ pub async fn scrape_target(
         warn!(target = %target.label, "no place in the upstream budget (limits.max_targets_in_flight) within the scrape budget");
         return out_of_time(target, budget);
     };
+    // The other targets of the scrape take their places before this one
+    // sends: the share of the requests it keeps to ([`crate::upstream::limit`])
+    // is then that of every target being collected, not of the few admitted
+    // first, which would open connections up to their cap (each with its
+    // read buffers) for a listing that asks for several pages at once.
+    tokio::task::yield_now().await;
     // The client kept from the target's last collection, with its open
     // connections, or a new one.
-    let kept = target.retained.take(&target.connector, &target.url);
+    let targets = target.budget.targets_in_flight();
+    let kept = target
+        .retained
+        .take(&target.connector, &target.url, targets);
     let connection = match kept.map_or_else(|| target.connector.client(), Ok) {
         Ok(connection) => connection,
         Err(e) => return cannot_connect(target, budget, &e.to_string()),
@@ -143,9 +152,10 @@ pub async fn scrape_target(
     let presented = presented::encode(&connection.certificates.reported(answered));
     // The target's place goes back to the budget before its client is kept.
     drop(upstream);
+    let targets = target.budget.targets_in_flight();
     target
         .retained
-        .keep(&target.connector, &target.url, connection);
+        .keep(&target.connector, &target.url, connection, targets);
     let report = assemble(target, budget, runs, presented, answered, true);
     debug!(target = %target.label, up = report.up, seconds = started.elapsed().as_secs_f64(), "scrape finished");
     TargetReport {
