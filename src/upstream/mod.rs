@@ -2,6 +2,7 @@
 //! auth, gzip, keep-alive, a per-request timeout inside the scrape budget,
 //! a cap on the response body, and a record of every request.
 
+mod body;
 mod error;
 pub mod limit;
 mod metrics;
@@ -16,7 +17,8 @@ pub mod verify;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use body::Body;
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
@@ -301,22 +303,10 @@ impl Upstream {
                 limit: self.max_body,
             });
         }
-        let capacity = response
-            .content_length()
-            .unwrap_or(16 * 1024)
-            .min(self.max_body);
-        let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(16 * 1024));
+        let mut body = Body::new(response.content_length(), self.max_body, endpoint);
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if (body.len() + chunk.len()) as u64 > self.max_body {
-                        return Err(UpstreamError::TooLarge {
-                            endpoint,
-                            limit: self.max_body,
-                        });
-                    }
-                    body.extend_from_slice(&chunk);
-                }
+                Ok(Some(chunk)) => body.push(chunk)?,
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => return Err(UpstreamError::Timeout { endpoint }),
                 Err(e) => {
@@ -330,7 +320,7 @@ impl Upstream {
         Ok(Reply {
             endpoint,
             status,
-            body: body.freeze(),
+            body: body.finish(),
         })
     }
 }
