@@ -212,31 +212,21 @@ impl Tally {
         }
     }
 
-    /// Counts one session of the value at `i` (`None`: untallied).
-    fn count_index(&mut self, i: Option<usize>) {
-        match i {
-            Some(i) => self.counts[i] += 1,
-            None => self.untallied += 1,
-        }
-    }
-
-    /// Counts one session by the page's value `at`; `cache` holds, per
-    /// page value, its index in the tally once looked up (the text checked
-    /// as UTF-8 by the reader is made a `str` only then).
-    fn count_page_value(
-        &mut self,
-        page: &PageValues,
-        at: Option<usize>,
-        cache: &mut [Option<Option<usize>>],
-    ) {
-        match at.and_then(|i| Some((page.values.get_index(i)?, cache.get_mut(i)?))) {
-            Some((value, cached)) => {
-                let i =
-                    *cached.get_or_insert_with(|| self.index_of(&String::from_utf8_lossy(value)));
-                self.count_index(i);
+    /// Counts a page's sessions by the page's values: `counts.by_value[i]`
+    /// of the value at `i`, `counts.without` without one. A value takes a
+    /// place in the tally only when it has sessions (the text checked as
+    /// UTF-8 by the reader is made a `str` only then).
+    fn count_page(&mut self, page: &PageValues, counts: &ValueCounts) {
+        for (value, &n) in page.values.iter().zip(&counts.by_value) {
+            if n == 0 {
+                continue;
             }
-            None => self.without += 1,
+            match self.index_of(&String::from_utf8_lossy(value)) {
+                Some(i) => self.counts[i] += n,
+                None => self.untallied += n,
+            }
         }
+        self.without += counts.without;
     }
 
     /// The `top` most common values (ties by value), then `other` and
@@ -350,6 +340,68 @@ pub struct PageDigest {
     sessions: Vec<SessionDigest>,
     /// Records without a session id.
     without_id: u64,
+    /// What the records with a session id add up to, counted as they are
+    /// read: the listing adds these once per page, less what duplicates of
+    /// earlier pages' sessions added (rare: overlapping pages).
+    counts: PageCounts,
+}
+
+/// The sums of a page's records with a session id.
+#[derive(Debug, Default, PartialEq)]
+struct PageCounts {
+    /// Sessions by index into the page's places.
+    places: Vec<u64>,
+    /// Sessions by [`Transport::index`].
+    transports: [u64; 4],
+    /// Sessions by index into the page's client versions, and without one.
+    client_versions: ValueCounts,
+    /// Sessions by index into the page's authentication servers, and
+    /// without one.
+    auth_servers: ValueCounts,
+    /// Sessions whose host check failed.
+    host_check_failed: u64,
+}
+
+/// Sessions by index into a page's values of a field, and without it.
+#[derive(Debug, Default, PartialEq)]
+struct ValueCounts {
+    by_value: Vec<u64>,
+    without: u64,
+}
+
+impl ValueCounts {
+    /// Counts `n` sessions (may be negative to take back) of the value at
+    /// `at` (`None`: without one).
+    fn add(&mut self, at: Option<usize>, n: i64) {
+        let slot = match at {
+            Some(i) => {
+                if self.by_value.len() <= i {
+                    self.by_value.resize(i + 1, 0);
+                }
+                &mut self.by_value[i]
+            }
+            None => &mut self.without,
+        };
+        *slot = slot.saturating_add_signed(n);
+    }
+}
+
+impl PageCounts {
+    /// Counts (`n` = 1) or takes back (`n` = -1) one session.
+    fn add(&mut self, s: &SessionDigest, n: i64) {
+        if self.places.len() <= s.place {
+            self.places.resize(s.place + 1, 0);
+        }
+        let place = &mut self.places[s.place];
+        *place = place.saturating_add_signed(n);
+        let transport = &mut self.transports[s.transport.index()];
+        *transport = transport.saturating_add_signed(n);
+        self.client_versions.add(s.client_version, n);
+        self.auth_servers.add(s.auth_server, n);
+        if s.host_check_failed {
+            self.host_check_failed = self.host_check_failed.saturating_add_signed(n);
+        }
+    }
 }
 
 /// A (realm, node) pair of a page, as the bytes of its text.
@@ -421,7 +473,7 @@ impl PageDigest {
                 at
             }
         };
-        self.sessions.push(SessionDigest {
+        let session = SessionDigest {
             id: fingerprint(id),
             user: fingerprint(f.user.as_deref().unwrap_or_default()),
             place,
@@ -430,7 +482,9 @@ impl PageDigest {
             auth_server: self.auth_servers.intern(f.auth_server.as_deref()),
             host_check_failed: f.hc_failed || f.policies_failed,
             sign_in: f.sign_in,
-        });
+        };
+        self.counts.add(&session, 1);
+        self.sessions.push(session);
     }
 }
 
@@ -455,50 +509,47 @@ impl ActiveUsers {
         }
         self.pages += 1;
         self.without_id += page.without_id;
-        // The page's places and values, as indexes into the listing's
-        // once seen.
-        let mut places: Vec<Option<usize>> = vec![None; page.places.len()];
-        let mut versions = vec![None; page.client_versions.values.len()];
-        let mut servers = vec![None; page.auth_servers.values.len()];
-        for session in page.sessions {
-            if !self.sessions.insert(session.id) {
-                continue;
-            }
-            self.users.insert(session.user);
-            let at = session.place;
-            let i = *places[at].get_or_insert_with(|| {
-                let (realm, node) = &page.places[at];
-                // Checked as UTF-8 by the reader: borrowed, not copied.
-                let (realm, node) = (
-                    String::from_utf8_lossy(realm),
-                    String::from_utf8_lossy(node),
-                );
-                match self.listed.get_index_of(&Place::<str>(&realm, &node)) {
-                    Some(i) => i,
-                    None => {
-                        self.listed
-                            .insert_full((realm.into_owned(), node.into_owned()), 0)
-                            .0
-                    }
+        let mut counts = page.counts;
+        // Sessions listed on an earlier page are taken back out of the
+        // page's sums.
+        for session in &page.sessions {
+            if self.sessions.insert(session.id) {
+                self.users.insert(session.user);
+                if let Some(t) = session.sign_in {
+                    self.oldest_sign_in = Some(self.oldest_sign_in.map_or(t, |o| o.min(t)));
                 }
-            });
-            self.listed[i] += 1;
-            self.by_transport[session.transport.index()] += 1;
-            self.client_versions.count_page_value(
-                &page.client_versions,
-                session.client_version,
-                &mut versions,
-            );
-            self.auth_servers.count_page_value(
-                &page.auth_servers,
-                session.auth_server,
-                &mut servers,
-            );
-            self.host_check_failed += u64::from(session.host_check_failed);
-            if let Some(t) = session.sign_in {
-                self.oldest_sign_in = Some(self.oldest_sign_in.map_or(t, |o| o.min(t)));
+            } else {
+                counts.add(session, -1);
             }
         }
+        for (at, &n) in counts.places.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let (realm, node) = &page.places[at];
+            // Checked as UTF-8 by the reader: borrowed, not copied.
+            let (realm, node) = (
+                String::from_utf8_lossy(realm),
+                String::from_utf8_lossy(node),
+            );
+            let i = match self.listed.get_index_of(&Place::<str>(&realm, &node)) {
+                Some(i) => i,
+                None => {
+                    self.listed
+                        .insert_full((realm.into_owned(), node.into_owned()), 0)
+                        .0
+                }
+            };
+            self.listed[i] += n;
+        }
+        for (total, n) in self.by_transport.iter_mut().zip(counts.transports) {
+            *total += n;
+        }
+        self.client_versions
+            .count_page(&page.client_versions, &counts.client_versions);
+        self.auth_servers
+            .count_page(&page.auth_servers, &counts.auth_servers);
+        self.host_check_failed += counts.host_check_failed;
         page.end
     }
 
@@ -930,13 +981,31 @@ mod tests {
     #[test]
     fn a_tally_keeps_a_bounded_number_of_values() {
         let mut t = Tally::default();
+        // A value whose sessions were all counted on earlier pages takes
+        // no place.
+        let mut page = PageValues::default();
+        page.intern(Some(b"gone"));
+        t.count_page(&page, &ValueCounts { by_value: vec![0], without: 0 });
+        assert!(t.counts.is_empty());
+        // One page of MAX_TALLIED + 5 values of one session each, then one
+        // of v0 (two sessions, one without a value in its second) and of a
+        // value with no session left.
+        let mut page = PageValues::default();
         for i in 0..MAX_TALLIED + 5 {
-            let at = t.index_of(&format!("v{i}"));
-            t.count_index(at);
+            page.intern(Some(format!("v{i}").as_bytes()));
         }
-        let at = t.index_of("v0");
-        t.count_index(at);
-        t.count_page_value(&PageValues::default(), None, &mut []);
+        let counts = ValueCounts {
+            by_value: vec![1; MAX_TALLIED + 5],
+            without: 0,
+        };
+        t.count_page(&page, &counts);
+        let mut page = PageValues::default();
+        page.intern(Some(b"v0"));
+        let counts = ValueCounts {
+            by_value: vec![1],
+            without: 1,
+        };
+        t.count_page(&page, &counts);
         assert_eq!(t.counts.len(), MAX_TALLIED);
         let top = t.top(1);
         assert_eq!(
