@@ -8,6 +8,13 @@
 //! chunk. Only a body of several chunks is copied into one buffer, sized
 //! from `Content-Length` when the appliance sends it. Not copying the
 //! pages saves some 3-5 % of the CPU of a 10,000-session listing.
+//!
+//! A chunk kept as it came holds the connection's whole read buffer (up to
+//! some 400 KiB behind a page of 200 KiB) until it is dropped. While other
+//! targets are being collected, pages wait for the blocking pool to be
+//! read, many at once, so there a body is copied to its own size instead:
+//! 200 gateways peaked at up to 48.4 MiB with the buffers kept, against
+//! 44-46 MiB copied.
 
 use bytes::{Bytes, BytesMut};
 
@@ -84,10 +91,12 @@ impl Body {
         Ok(())
     }
 
-    /// The whole body.
-    pub fn finish(self) -> Bytes {
+    /// The whole body; `compact`: in a buffer of its own size, not in the
+    /// connection's read buffer.
+    pub fn finish(self, compact: bool) -> Bytes {
         match self.read {
             Read::Nothing => Bytes::new(),
+            Read::One(chunk) if compact => Bytes::copy_from_slice(&chunk),
             Read::One(chunk) => chunk,
             Read::Many(buffer) => buffer.freeze(),
         }
@@ -107,7 +116,7 @@ mod tests {
         for chunk in chunks {
             body.push(Bytes::copy_from_slice(chunk))?;
         }
-        Ok(body.finish())
+        Ok(body.finish(false))
     }
 
     #[test]
@@ -135,8 +144,14 @@ mod tests {
         let chunk = Bytes::from(vec![7u8; 1000]);
         let at = chunk.as_ptr();
         let mut body = Body::new(Some(1000), 4096, "/e");
-        body.push(chunk).unwrap();
-        assert_eq!(body.finish().as_ptr(), at);
+        body.push(chunk.clone()).unwrap();
+        assert_eq!(body.finish(false).as_ptr(), at);
+        // Compacted, it is a copy of its own.
+        let mut body = Body::new(Some(1000), 4096, "/e");
+        body.push(chunk.clone()).unwrap();
+        let copy = body.finish(true);
+        assert_ne!(copy.as_ptr(), at);
+        assert_eq!(copy, chunk);
     }
 
     #[test]

@@ -320,7 +320,7 @@ impl Upstream {
         Ok(Reply {
             endpoint,
             status,
-            body: body.finish(),
+            body: body.finish(self.among_others()),
         })
     }
 }

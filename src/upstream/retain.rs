@@ -13,8 +13,9 @@
 //!
 //! Kept clients serve a set of targets collected a few at a time: when
 //! more targets are being collected at once than the store holds clients
-//! (a fleet's scrape), the store is emptied and nothing is kept until
-//! fewer are. Its clients could not all be reused, and their idle
+//! (a fleet's scrape), the store is emptied and nothing is kept for the
+//! idle timeout that follows (so not the last targets of that scrape
+//! either, whose clients would sit through the next one). Its clients could not all be reused, and their idle
 //! connections' read buffers (some 0.7 MiB a client in a fleet) would only
 //! add to the peak memory of the scrape: 8 clients kept through a scrape
 //! of 200 gateways took it from 46 to 52 MiB.
@@ -47,6 +48,9 @@ struct Store {
     /// Kept clients by connector (its address, held alive by the entry)
     /// and base URL.
     kept: HashMap<(usize, String), Kept>,
+    /// When more targets than `capacity` were last seen being collected
+    /// at once.
+    fleet_seen: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -70,6 +74,7 @@ impl Retained {
             store: Arc::new(Mutex::new(Store {
                 capacity: limits.max_kept_clients(),
                 kept: HashMap::new(),
+                fleet_seen: None,
             })),
         }
     }
@@ -77,25 +82,20 @@ impl Retained {
     /// The client kept for `base` under `connector`, removed from the
     /// store; `None` when there is none or it outlived its connections.
     /// With more than the store's clients among the `targets` being
-    /// collected, the store is emptied first.
+    /// collected, the store is emptied instead.
     pub fn take(
         &self,
         connector: &Arc<Connector>,
         base: &url::Url,
         targets: usize,
     ) -> Option<Connection> {
-        if self.is_fleet(targets) {
-            let dropped = std::mem::take(&mut self.lock().kept);
-            drop(dropped);
-            return None;
-        }
-        self.take_at(connector, base, Instant::now())
+        self.take_at(connector, base, targets, Instant::now())
     }
 
     /// Keeps `connection` for the next collection of `base` under
-    /// `connector`, unless the store is full or more than its clients are
-    /// among the `targets` being collected (it is then dropped and its
-    /// sockets closed).
+    /// `connector`, unless the store is full or a fleet was seen (more
+    /// than its clients among the `targets` being collected, now or within
+    /// the idle timeout): it is then dropped and its sockets closed.
     pub fn keep(
         &self,
         connector: &Arc<Connector>,
@@ -103,15 +103,7 @@ impl Retained {
         connection: Connection,
         targets: usize,
     ) {
-        if self.is_fleet(targets) {
-            return;
-        }
-        self.keep_at(connector, base, connection, Instant::now());
-    }
-
-    /// Whether `targets` collected at once are more than the store holds.
-    fn is_fleet(&self, targets: usize) -> bool {
-        targets > self.lock().capacity
+        self.keep_at(connector, base, connection, targets, Instant::now());
     }
 
     /// Clients kept now.
@@ -133,9 +125,19 @@ impl Retained {
         &self,
         connector: &Arc<Connector>,
         base: &url::Url,
+        targets: usize,
         now: Instant,
     ) -> Option<Connection> {
-        let kept = self.lock().kept.remove(&key(connector, base))?;
+        let mut store = self.lock();
+        if targets > store.capacity {
+            store.fleet_seen = Some(now);
+            let dropped = std::mem::take(&mut store.kept);
+            // Dropped after the lock is released: dropping closes sockets.
+            drop(store);
+            drop(dropped);
+            return None;
+        }
+        let kept = store.kept.remove(&key(connector, base))?;
         let fresh = now.saturating_duration_since(kept.since) < IDLE_TIMEOUT;
         fresh.then_some(kept.connection)
     }
@@ -145,11 +147,17 @@ impl Retained {
         connector: &Arc<Connector>,
         base: &url::Url,
         connection: Connection,
+        targets: usize,
         now: Instant,
     ) {
-        // Dropped after the lock is released: dropping closes sockets.
         let mut dropped = Vec::new();
         let mut store = self.lock();
+        if targets > store.capacity {
+            store.fleet_seen = Some(now);
+        }
+        let fleet = store
+            .fleet_seen
+            .is_some_and(|seen| now.saturating_duration_since(seen) < IDLE_TIMEOUT);
         let stale: Vec<_> = store
             .kept
             .iter()
@@ -159,7 +167,7 @@ impl Retained {
         for key in stale {
             dropped.extend(store.kept.remove(&key));
         }
-        if store.kept.len() < store.capacity {
+        if !fleet && store.kept.len() < store.capacity {
             let kept = Kept {
                 _connector: connector.clone(),
                 connection,
@@ -247,21 +255,29 @@ mod tests {
     }
 
     #[test]
-    fn a_fleet_empties_the_store_and_keeps_nothing() {
+    fn a_fleet_empties_the_store_and_keeps_nothing_for_the_idle_timeout() {
         let connector = Arc::new(Connector::accepting_any(2));
         // 4 idle connections at 2 per client: 2 clients.
         let retained = Retained::new(&limits(4, 2));
-        retained.keep(&connector, &url(0), connector.client().unwrap(), 2);
-        retained.keep(&connector, &url(1), connector.client().unwrap(), 1);
+        let start = Instant::now();
+        let client = || connector.client().unwrap();
+        retained.keep_at(&connector, &url(0), client(), 2, start);
+        retained.keep_at(&connector, &url(1), client(), 1, start);
         assert_eq!(retained.len(), 2);
         // Three targets being collected: more than the store holds.
-        assert!(retained.take(&connector, &url(1), 3).is_none());
+        assert!(retained.take_at(&connector, &url(1), 3, start).is_none());
         assert!(retained.is_empty());
-        retained.keep(&connector, &url(1), connector.client().unwrap(), 3);
+        // Nothing is kept, even as the fleet's last targets end.
+        retained.keep_at(&connector, &url(1), client(), 3, start);
+        retained.keep_at(&connector, &url(2), client(), 1, start);
+        let soon = start + IDLE_TIMEOUT / 2;
+        retained.keep_at(&connector, &url(2), client(), 1, soon);
         assert!(retained.is_empty());
-        // Two at once again: kept and taken.
-        retained.keep(&connector, &url(1), connector.client().unwrap(), 2);
-        assert!(retained.take(&connector, &url(1), 2).is_some());
+        // An idle timeout after the fleet was last seen, a few targets at
+        // once keep their clients again.
+        let later = start + IDLE_TIMEOUT;
+        retained.keep_at(&connector, &url(1), client(), 2, later);
+        assert!(retained.take_at(&connector, &url(1), 2, later).is_some());
     }
 
     #[test]
@@ -270,16 +286,16 @@ mod tests {
         let retained = Retained::new(&limits(2, 2));
         let start = Instant::now();
         let first = connector.client().unwrap();
-        retained.keep_at(&connector, &url(0), first, start);
+        retained.keep_at(&connector, &url(0), first, 1, start);
         let later = start + IDLE_TIMEOUT;
-        assert!(retained.take_at(&connector, &url(0), later).is_none());
+        assert!(retained.take_at(&connector, &url(0), 1, later).is_none());
         // A stale client does not hold the only place either.
-        retained.keep_at(&connector, &url(1), connector.client().unwrap(), start);
+        retained.keep_at(&connector, &url(1), connector.client().unwrap(), 1, start);
         let second = connector.client().unwrap();
         let record = second.certificates.clone();
-        retained.keep_at(&connector, &url(2), second, later);
+        retained.keep_at(&connector, &url(2), second, 1, later);
         assert_eq!(retained.len(), 1);
-        let taken = retained.take_at(&connector, &url(2), later).unwrap();
+        let taken = retained.take_at(&connector, &url(2), 1, later).unwrap();
         assert!(taken.certificates.is(&record));
     }
 }
