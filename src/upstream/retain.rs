@@ -63,6 +63,19 @@ struct Kept {
     since: Instant,
 }
 
+impl Store {
+    /// Notes that `targets` are being collected at once at `now`; whether a
+    /// fleet (more targets than the store holds clients) is being
+    /// collected, or was within the idle timeout.
+    fn in_fleet(&mut self, targets: usize, now: Instant) -> bool {
+        if targets > self.capacity {
+            self.fleet_seen = Some(now);
+        }
+        self.fleet_seen
+            .is_some_and(|seen| now.saturating_duration_since(seen) < IDLE_TIMEOUT)
+    }
+}
+
 fn key(connector: &Arc<Connector>, base: &url::Url) -> (usize, String) {
     (Arc::as_ptr(connector) as usize, base.as_str().to_owned())
 }
@@ -129,8 +142,7 @@ impl Retained {
         now: Instant,
     ) -> Option<Connection> {
         let mut store = self.lock();
-        if targets > store.capacity {
-            store.fleet_seen = Some(now);
+        if store.in_fleet(targets, now) {
             let dropped = std::mem::take(&mut store.kept);
             // Dropped after the lock is released: dropping closes sockets.
             drop(store);
@@ -152,12 +164,7 @@ impl Retained {
     ) {
         let mut dropped = Vec::new();
         let mut store = self.lock();
-        if targets > store.capacity {
-            store.fleet_seen = Some(now);
-        }
-        let fleet = store
-            .fleet_seen
-            .is_some_and(|seen| now.saturating_duration_since(seen) < IDLE_TIMEOUT);
+        let fleet = store.in_fleet(targets, now);
         let stale: Vec<_> = store
             .kept
             .iter()

@@ -422,13 +422,23 @@ fn page(ids: std::ops::Range<usize>, total: usize, is_last: bool) -> Fault {
     )
 }
 
-#[tokio::test]
-async fn a_listing_that_shrank_costs_the_pages_asked_for_once() {
-    const LISTING: &str = "/api/v1/system/active-users";
+/// The listing's path.
+const LISTING: &str = "/api/v1/system/active-users";
+
+/// A gateway of 2,000 sessions behind faults, listed once by an exporter
+/// that asks for 4 pages at once: the exporter now knows that the listing
+/// takes 10 pages.
+async fn listed_once() -> (Setup, Faults) {
     let (s, faults) = setup_with_faults(2000, 4).await;
     let m = s.exporter.metrics().await;
     assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 2000, "{m}");
     assert_eq!(faults.requests(LISTING), 10);
+    (s, faults)
+}
+
+#[tokio::test]
+async fn a_listing_that_shrank_costs_the_pages_asked_for_once() {
+    let (s, faults) = listed_once().await;
     // One session is left: every page says so.
     faults.set(LISTING, page(0..1, 1, true));
     let m = s.exporter.metrics().await;
@@ -444,10 +454,7 @@ async fn a_listing_that_shrank_costs_the_pages_asked_for_once() {
 
 #[tokio::test]
 async fn a_page_refused_past_the_end_of_a_shrunk_listing_fails_nothing() {
-    const LISTING: &str = "/api/v1/system/active-users";
-    let (s, faults) = setup_with_faults(2000, 4).await;
-    let m = s.exporter.metrics().await;
-    assert_eq!(listed(&m, "vpn").values().sum::<u64>(), 2000, "{m}");
+    let (s, faults) = listed_once().await;
     // 240 sessions are left, on two pages (the gateway counts 250: the
     // listing ends on its last-record mark, so every page asked for is
     // waited for); the gateway refuses a `start` past them.

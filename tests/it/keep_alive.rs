@@ -18,7 +18,7 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::sync::oneshot;
 
-use crate::common::{Exporter, Workdir, er2_config, series, value};
+use crate::common::{Exporter, Workdir, er2_config, series};
 
 const PASSWORD: &str = "keep-alive-password";
 const NOT_AFTER: &str = "appliance_exporter_upstream_tls_certificate_not_after_timestamp_seconds";
@@ -147,14 +147,7 @@ async fn exporter(appliance: &Appliance, limits: &str) -> Exporter {
 /// One scrape of the appliance, which must succeed: the notAfter of each
 /// certificate reported.
 async fn scrape(exporter: &Exporter) -> Vec<i64> {
-    let a = exporter.get("/probe?target=er2").await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(
-        value(&a.body, "er2_up{target=\"er2\"}"),
-        Some(1.0),
-        "{}",
-        a.body
-    );
+    let a = exporter.probe_up("er2", "er2_up").await;
     series(&a.body, &format!("{NOT_AFTER}{{target=\"er2\","))
         .iter()
         .map(|l| l.rsplit_once(' ').unwrap().1.parse().unwrap())

@@ -32,14 +32,7 @@ async fn exporter() -> (Exporter, simulator::Running) {
 #[tokio::test]
 async fn probe_by_static_name() {
     let (exporter, _sim) = exporter().await;
-    let a = exporter.get("/probe?target=er2-prod").await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(
-        value(&a.body, "er2_up{target=\"er2-prod\"}"),
-        Some(1.0),
-        "{}",
-        a.body
-    );
+    let a = exporter.probe_up("er2-prod", "er2_up").await;
     assert!(
         !a.body.contains("appliance_exporter_build_info"),
         "probe output carries only the target"

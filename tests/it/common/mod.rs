@@ -161,6 +161,20 @@ impl Exporter {
         get(&format!("{}{path}", self.url), &[]).await
     }
 
+    /// `/probe?target=TARGET`, which must answer 200 with
+    /// `UP{target="TARGET"} 1` (`UP`: the family's `*_up`).
+    pub async fn probe_up(&self, target: &str, up: &str) -> Answer {
+        let a = self.get(&format!("/probe?target={target}")).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(
+            value(&a.body, &format!("{up}{{target=\"{target}\"}}")),
+            Some(1.0),
+            "{}",
+            a.body
+        );
+        a
+    }
+
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         get(&format!("{}{path}", self.url), headers).await
     }
