@@ -187,7 +187,7 @@ impl<'de> Deserialize<'de> for Flag {
 /// Like [`Text`], but borrowed from the body when the JSON string has no
 /// escapes, so reading many records does not allocate per field.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum TextRef<'a> {
+enum TextRef<'a> {
     /// Absent or `null`.
     #[default]
     Missing,
@@ -197,9 +197,10 @@ pub enum TextRef<'a> {
     Invalid(&'static str),
 }
 
+#[cfg(test)]
 impl TextRef<'_> {
     /// The text, if present and valid.
-    pub fn as_str(&self) -> Option<&str> {
+    fn as_str(&self) -> Option<&str> {
         match self {
             TextRef::Value(s) => Some(s),
             _ => None,
@@ -252,63 +253,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for TextRef<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(TextRef::Invalid("expected text, got an object"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Whether a field holds something: `false` for absent, `null`, `false`,
-/// `""`, `[]` and `{}`, `true` for any other value. It never fails to
-/// deserialize.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Presence(pub bool);
-
-impl<'de> Deserialize<'de> for Presence {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Presence;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Presence, E> {
-                Ok(Presence(v))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Presence, E> {
-                Ok(Presence(true))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Presence, E> {
-                Ok(Presence(true))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Presence, E> {
-                Ok(Presence(true))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Presence, E> {
-                Ok(Presence(!v.is_empty()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Presence, E> {
-                Ok(Presence(false))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Presence, E> {
-                Ok(Presence(false))
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Presence, D2::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Presence, A::Error> {
-                let mut any = false;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    any = true;
-                }
-                Ok(Presence(any))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
-                let mut any = false;
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
-                    any = true;
-                }
-                Ok(Presence(any))
             }
         }
         d.deserialize_any(V)
@@ -377,7 +321,7 @@ pub fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -> Resul
 }
 
 /// Decodes a body as `T`, which may borrow strings from it; no repair.
-pub fn decode_borrowed<'a, T: Deserialize<'a>>(
+fn decode_borrowed<'a, T: Deserialize<'a>>(
     endpoint: &'static str,
     body: &'a [u8],
 ) -> Result<T, DecodeError> {
@@ -411,8 +355,8 @@ fn is_syntax_error(err: &DecodeError) -> bool {
     err.reason.starts_with(SYNTAX_PREFIX)
 }
 
-/// How `decode_error` starts the reason of a JSON syntax error.
-const SYNTAX_PREFIX: &str = "invalid JSON: ";
+/// How a decode error starts the reason of a JSON syntax error.
+pub const SYNTAX_PREFIX: &str = "invalid JSON: ";
 
 fn decode_error(
     endpoint: &'static str,
@@ -420,19 +364,13 @@ fn decode_error(
     path: String,
     err: &serde_json::Error,
 ) -> DecodeError {
-    let trimmed = body
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map(|i| &body[i..]);
-    let reason = match trimmed.and_then(|b| b.first()) {
-        None => "the body is empty".to_owned(),
-        Some(b'{' | b'[') if err.is_syntax() || err.is_eof() => format!("{SYNTAX_PREFIX}{err}"),
-        Some(b'{' | b'[') => err.to_string(),
-        Some(_) => format!(
-            "expected JSON, the body starts with \"{}\"",
-            clip(&String::from_utf8_lossy(&body[..body.len().min(80)]), 60)
-        ),
-    };
+    let reason = body_reason(body, || {
+        if err.is_syntax() || err.is_eof() {
+            format!("{SYNTAX_PREFIX}{err}")
+        } else {
+            err.to_string()
+        }
+    });
     // serde_path_to_error says "?" when the failure is not inside a field.
     let path = if path.is_empty() || path == "?" {
         ".".to_owned()
@@ -443,6 +381,20 @@ fn decode_error(
         endpoint,
         path,
         reason,
+    }
+}
+
+/// Why `body` did not decode: what `json` says when the body starts as
+/// JSON (`{` or `[`), else that it is empty or not JSON, said alike by
+/// every reader of appliance bodies.
+pub fn body_reason(body: &[u8], json: impl FnOnce() -> String) -> String {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => "the body is empty".to_owned(),
+        Some(b'{' | b'[') => json(),
+        Some(_) => format!(
+            "expected JSON, the body starts with \"{}\"",
+            clip(&String::from_utf8_lossy(&body[..body.len().min(80)]), 60)
+        ),
     }
 }
 

@@ -106,7 +106,7 @@ pub struct Listing {
     pub sessions: usize,
     /// Pages read.
     pub pages: usize,
-    /// Pages in flight at once after the first.
+    /// Pages in flight at once.
     pub concurrency: usize,
     /// Bytes of all pages.
     pub page_bytes: u64,

@@ -73,13 +73,6 @@ macro_rules! kinds {
                 }
             }
 
-            /// The module sections only this family takes.
-            pub fn sections(self) -> &'static [&'static str] {
-                match self {
-                    $(Kind::$kind => &[$(stringify!($section)),*],)*
-                }
-            }
-
             /// The shapes of `auths` entries the family takes
             /// (`Credentials::shape`), and what a module is told of another.
             pub fn credentials(self) -> (&'static [&'static str], &'static str) {

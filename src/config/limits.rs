@@ -5,14 +5,17 @@
 //!
 //! The defaults were sized by the fleet benchmark: resident memory follows
 //! the connections open (each keeps the read buffer of its largest answer,
-//! some 200 KiB for a page of sessions), that is targets at once × requests
-//! per target, so 8 × 8 = 64 sockets, which is also the requests in flight;
-//! 200 gateways then peaked at 42 MiB, where 64 × 8 took 147 MiB.
+//! some 200 KiB for a page of sessions), at most targets at once × requests
+//! per target: with 8 × 8 (the first defaults) 200 gateways peaked at
+//! 42 MiB, where 64 × 8 took 147 MiB. The defaults are now 24 targets at
+//! once, each held to its share of the 64 requests in flight (about three
+//! in a fleet), which keeps 200 gateways near 46 MiB (docs/fleet.md).
 //!
 //! Between scrapes at most `max_idle_connections` idle sockets are kept
 //! for the targets' next collections (64 by default: the clients of 8
-//! targets at 8 requests each), so the descriptors stay bounded by the
-//! limits, not by the fleet: 192 in flight and 64 idle.
+//! targets at 8 requests each; one client's pool at least when fewer), so
+//! the descriptors stay bounded by the limits, not by the fleet: 192 for
+//! the targets being collected and 64 idle.
 
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -31,14 +34,16 @@ pub struct Limits {
     pub max_in_flight: u32,
     /// Targets collected at once; each holds its connections only while it
     /// is collected (or while they are kept idle, see
-    /// `max_idle_connections`), so this bounds the sockets open.
+    /// `max_idle_connections`), so this and `max_idle_connections` bound
+    /// the sockets open.
     pub max_targets_in_flight: u32,
     /// Requests in flight to one target (Sectona queries, session pages,
     /// collectors running side by side).
     pub max_requests_per_target: u32,
     /// Idle connections kept between scrapes, in all, for the targets'
     /// next collections; a kept client counts as `max_requests_per_target`
-    /// of them. 0 closes every connection when its collection ends.
+    /// of them (one client is kept when fewer are allowed). 0 closes every
+    /// connection when its collection ends.
     pub max_idle_connections: u32,
     /// Pages read of one session listing.
     pub max_pages: u32,

@@ -12,14 +12,15 @@
 //! requests: `max_in_flight` divided among the targets being collected
 //! (rounded up, at least one). One large gateway alone gets its whole cap;
 //! a fleet with more targets at once than `max_in_flight / cap` spreads the
-//! requests over all of them, so every target's first page (which it must
-//! read alone, to learn the total) overlaps with other targets' pages
+//! requests over all of them, so a target's first page (read alone the
+//! first time, to learn the total) overlaps with other targets' pages
 //! rather than leaving places idle. Measured on the fleet benchmark, 16
 //! targets at once held to their share read 200 gateways in 1.4 x the
 //! floor, against 2.0 x for 8 targets at once at 8 requests each and 1.8 x
 //! for 16 at 8 each without the share; 24 at once, with the session pages
 //! of a target collected among others read on the blocking pool, in 1.24
-//! to 1.38 x over seven runs (docs/fleet.md).
+//! to 1.38 x over seven runs, and 1.11 to 1.30 x once a listing asked for
+//! its first page with others (docs/fleet.md).
 //!
 //! Descriptors follow from the target places: a target's connections are
 //! its own, kept after its collection ends only within the bound on idle
@@ -82,7 +83,7 @@ impl Budget {
     /// The requests one target may have in flight now: its cap, or its
     /// share of the process' requests among the targets being collected
     /// when that is smaller (never less than one).
-    pub fn share(&self) -> usize {
+    fn share(&self) -> usize {
         let targets = self.targets_in_flight().max(1);
         self.sizes
             .1
@@ -121,7 +122,9 @@ pub struct TargetPlace {
 
 impl Drop for TargetPlace {
     fn drop(&mut self) {
-        // Fewer targets: the others' shares may have grown.
+        // Fewer targets: the others' shares may have grown. The place is
+        // given back first, so a target woken here counts one target less.
+        self._place.take();
         self.budget.ended.notify_waiters();
     }
 }

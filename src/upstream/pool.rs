@@ -38,8 +38,8 @@ use crate::config::{Limits, Module};
 pub struct Connector {
     /// The module's TLS configuration, built (and its CA file read) once.
     tls: rustls::ClientConfig,
-    /// The module's certificate verifier; each collection's copy records
-    /// what it is shown.
+    /// The module's certificate verifier; each client's copy records what
+    /// it is shown.
     verifier: ApplianceVerifier,
     /// Idle connections a collection keeps per host: its request cap, so
     /// every connection it opened can be reused.

@@ -57,6 +57,7 @@ pub struct Presented {
 impl Presented {
     /// Reads a DER certificate; `None` when it does not parse (the
     /// handshake then fails with rustls' own words).
+    #[cfg(test)]
     pub fn read(der: &CertificateDer<'_>) -> Option<Self> {
         let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
         Some(Self::of(&cert, der))
@@ -125,6 +126,7 @@ impl Recorder {
     }
 
     /// Whether `other` is this record (a clone of it).
+    #[cfg(test)]
     pub fn is(&self, other: &Recorder) -> bool {
         Arc::ptr_eq(&self.record, &other.record)
     }
@@ -136,6 +138,7 @@ impl Recorder {
 
     /// Keeps `der` unless it does not parse, was seen already or the
     /// record is full.
+    #[cfg(test)]
     pub fn record(&self, der: &CertificateDer<'_>) {
         if let Some(presented) = Presented::read(der) {
             self.keep(presented);
@@ -156,6 +159,7 @@ impl Recorder {
     }
 
     /// What was recorded so far.
+    #[cfg(test)]
     pub fn certificates(&self) -> Vec<Presented> {
         self.lock().seen.clone()
     }

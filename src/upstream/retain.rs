@@ -5,9 +5,9 @@
 //! hyper's read buffers already grown.
 //!
 //! The store is bounded for the whole configuration in force: at most
-//! `limits.max_idle_connections` idle sockets, a client counting as the
-//! `max_requests_per_target` connections its pool may hold
-//! ([`crate::config::Limits::max_kept_clients`]). When it is full, the
+//! `limits.max_idle_connections` idle sockets (one client's pool at least),
+//! a client counting as the `max_requests_per_target` connections its pool
+//! may hold ([`crate::config::Limits::max_kept_clients`]). When it is full, the
 //! client of the collection that ends is dropped and its sockets closed, so
 //! a fleet of any size holds no more descriptors than the limits say.
 //!
@@ -15,10 +15,11 @@
 //! more targets are being collected at once than the store holds clients
 //! (a fleet's scrape), the store is emptied and nothing is kept for the
 //! idle timeout that follows (so not the last targets of that scrape
-//! either, whose clients would sit through the next one). Its clients could not all be reused, and their idle
-//! connections' read buffers (some 0.7 MiB a client in a fleet) would only
-//! add to the peak memory of the scrape: 8 clients kept through a scrape
-//! of 200 gateways took it from 46 to 52 MiB.
+//! either, whose clients would sit through the next one). Its clients
+//! could not all be reused, and their idle connections' read buffers (some
+//! 0.7 MiB a client in a fleet) would only add to the peak memory of the
+//! scrape: 8 clients kept through a scrape of 200 gateways took it from 46
+//! to 52 MiB.
 //!
 //! A client is kept for one target of one connector: the key is the
 //! module's [`Connector`] (a reload builds new ones, and the store of the
@@ -120,11 +121,13 @@ impl Retained {
     }
 
     /// Clients kept now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().kept.len()
     }
 
     /// Whether no client is kept.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -149,7 +152,10 @@ impl Retained {
             drop(dropped);
             return None;
         }
-        let kept = store.kept.remove(&key(connector, base))?;
+        let kept = store.kept.remove(&key(connector, base));
+        // A stale one is dropped after the lock is released.
+        drop(store);
+        let kept = kept?;
         let fresh = now.saturating_duration_since(kept.since) < IDLE_TIMEOUT;
         fresh.then_some(kept.connection)
     }
@@ -162,30 +168,27 @@ impl Retained {
         targets: usize,
         now: Instant,
     ) {
-        let mut dropped = Vec::new();
         let mut store = self.lock();
         let fleet = store.in_fleet(targets, now);
-        let stale: Vec<_> = store
+        let mut dropped: Vec<Kept> = store
             .kept
-            .iter()
-            .filter(|(_, k)| now.saturating_duration_since(k.since) >= IDLE_TIMEOUT)
-            .map(|(key, _)| key.clone())
+            .extract_if(|_, k| now.saturating_duration_since(k.since) >= IDLE_TIMEOUT)
+            .map(|(_, k)| k)
             .collect();
-        for key in stale {
-            dropped.extend(store.kept.remove(&key));
-        }
-        if !fleet && store.kept.len() < store.capacity {
+        let refused = if !fleet && store.kept.len() < store.capacity {
             let kept = Kept {
                 _connector: connector.clone(),
                 connection,
                 since: now,
             };
             dropped.extend(store.kept.insert(key(connector, base), kept));
+            None
         } else {
-            drop(store);
-            drop(connection);
-        }
-        drop(dropped);
+            Some(connection)
+        };
+        // Dropped after the lock is released: dropping closes sockets.
+        drop(store);
+        drop((dropped, refused));
     }
 }
 

@@ -11,7 +11,7 @@
 //! `insecure_skip_verify` any certificate is accepted, but the handshake
 //! signatures are still checked so the connection itself is sound.
 //!
-//! A collection's verifier also records the certificate it was shown
+//! A client's verifier also records the certificate it was shown
 //! ([`ApplianceVerifier::recording`], [`super::presented`]), before it
 //! decides, from the same reading of the certificate its checks use: one
 //! parse per handshake.

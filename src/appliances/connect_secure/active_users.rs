@@ -137,10 +137,11 @@ impl Hasher for Prehashed {
 /// A set of fingerprints.
 type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
 
-/// Maps and sets keyed by (realm, node), looked up once per session:
-/// hashed with foldhash, several times faster than the default SipHash on
-/// short text (the keys come from the gateway, which can grow them only as
-/// far as it has realms and nodes).
+/// Maps and sets keyed by the short text of a page and of the listing
+/// ((realm, node) places, client versions, authentication servers): hashed
+/// with foldhash, several times faster than the default SipHash on short
+/// text (the keys come from the gateway, which can grow them only as far
+/// as it has realms, nodes and values, and the tallies are bounded).
 type PlaceHasher = foldhash::fast::RandomState;
 
 /// The Network Connect transport mode of a session.

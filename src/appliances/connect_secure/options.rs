@@ -35,7 +35,8 @@ use serde_saphyr::{Location, Spanned};
 pub struct ActiveUsersOptions {
     /// Sessions per page (the gateway caps at 200).
     pub page_size: u32,
-    /// Pages in flight at once after the first.
+    /// Pages in flight at once (the first page with them once the
+    /// gateway's last listing told how many there are).
     pub concurrency: u32,
     /// Client versions and authentication servers reported by name, the
     /// most common first; the rest are summed as `other`.

@@ -214,25 +214,17 @@ impl PageError {
         if path.is_empty() {
             path.push('.');
         }
-        let first = body.iter().position(|b| !b.is_ascii_whitespace());
-        let reason = match first.map(|i| body[i]) {
-            None => "the body is empty".to_owned(),
-            Some(b'{' | b'[') => {
-                let before = &body[..self.at.min(body.len())];
-                let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-                let column = 1 + before.len()
-                    - before
-                        .iter()
-                        .rposition(|&b| b == b'\n')
-                        .map_or(0, |n| n + 1);
-                let prefix = if self.syntax { "invalid JSON: " } else { "" };
-                format!("{prefix}{} at line {line} column {column}", self.reason)
-            }
-            Some(_) => format!(
-                "expected JSON, the body starts with \"{}\"",
-                json::clip(&String::from_utf8_lossy(&body[..body.len().min(80)]), 60)
-            ),
-        };
+        let reason = json::body_reason(body, || {
+            let before = &body[..self.at.min(body.len())];
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+            let column = 1 + before.len()
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |n| n + 1);
+            let prefix = if self.syntax { json::SYNTAX_PREFIX } else { "" };
+            format!("{prefix}{} at line {line} column {column}", self.reason)
+        });
         DecodeError {
             endpoint,
             path,
@@ -902,8 +894,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Whether a value holds something, as [`crate::json::Presence`]
-    /// tells it: not `null`, `false`, `""`, `[]` or `{}`.
+    /// Whether a value holds something: not `null`, `false`, `""`, `[]`
+    /// or `{}`.
     fn holds_something(&mut self) -> Read<bool> {
         match self.next()? {
             b'"' => Ok(!self.string()?.content.is_empty()),
@@ -957,11 +949,11 @@ impl<'a> Scanner<'a> {
                 let start = self.i;
                 self.number()?;
                 let text = &self.b[start..self.i];
-                Ok(plain_decimal(text).or_else(|| seconds(std::str::from_utf8(text).ok()?)))
+                Ok(std::str::from_utf8(text).ok().and_then(seconds))
             }
             b'"' => {
                 let text = self.text()?.unwrap_or_default();
-                Ok(plain_decimal(&text).or_else(|| seconds(std::str::from_utf8(&text).ok()?)))
+                Ok(std::str::from_utf8(&text).ok().and_then(seconds))
             }
             _ => self.text().map(|_| None),
         }
