@@ -324,6 +324,14 @@ struct Raw<'a> {
     escaped: bool,
 }
 
+impl Raw<'_> {
+    /// The string's text with its escapes decoded, or why it cannot be.
+    #[cold]
+    fn decode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::from_slice::<String>(self.quoted).map(String::into_bytes)
+    }
+}
+
 /// Whether a value holds something: true for a non-empty container.
 fn non_empty_container(value: &[u8]) -> bool {
     value[1..]
@@ -431,8 +439,8 @@ impl<'a> Scanner<'a> {
             }
             let raw = self.string()?;
             let key = if raw.escaped {
-                match serde_json::from_slice::<String>(raw.quoted) {
-                    Ok(k) => Cow::Owned(k.into_bytes()),
+                match raw.decode() {
+                    Ok(k) => Cow::Owned(k),
                     Err(_) if !checked => Cow::Borrowed(raw.content),
                     Err(e) => return self.syntax(&e.to_string()),
                 }
@@ -742,8 +750,8 @@ impl<'a> Scanner<'a> {
                         self.i = i;
                         let raw = self.string()?;
                         i = self.i;
-                        match serde_json::from_slice::<String>(raw.quoted) {
-                            Ok(k) => (Cow::Owned(k.into_bytes()), false),
+                        match raw.decode() {
+                            Ok(k) => (Cow::Owned(k), false),
                             // It matches no field of a record.
                             Err(_) => (Cow::Borrowed(raw.content), false),
                         }
@@ -874,8 +882,8 @@ impl<'a> Scanner<'a> {
                     }
                     return Ok(Some(Cow::Borrowed(raw.content)));
                 }
-                match serde_json::from_slice::<String>(raw.quoted) {
-                    Ok(text) => Ok(Some(Cow::Owned(text.into_bytes()))),
+                match raw.decode() {
+                    Ok(text) => Ok(Some(Cow::Owned(text))),
                     Err(e) => {
                         self.i -= raw.quoted.len();
                         self.invalid(e.to_string().split(" at line ").next().unwrap_or_default())
