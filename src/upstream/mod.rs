@@ -219,8 +219,9 @@ impl Upstream {
     }
 
     /// Whether other targets are being collected at the same time: work on
-    /// this one's answers then goes to the blocking pool, where it can use
-    /// another CPU, rather than hold up the others' on the worker.
+    /// this one's answers then goes to another thread when one has room,
+    /// where it can use another CPU, rather than hold up the others' on the
+    /// worker.
     pub fn among_others(&self) -> bool {
         self.place.among_others()
     }
