@@ -19,8 +19,9 @@
 //! floor, against 2.0 x for 8 targets at once at 8 requests each and 1.8 x
 //! for 16 at 8 each without the share; 24 at once, with the session pages
 //! of a target collected among others read on the blocking pool, in 1.24
-//! to 1.38 x over seven runs, and 1.11 to 1.30 x once a listing asked for
-//! its first page with others (docs/fleet.md).
+//! to 1.38 x over seven runs, 1.11 to 1.30 x once a listing asked for its
+//! first page with others, and 1.13 to 1.25 x once those pages were read
+//! by one thread beside the worker (docs/fleet.md).
 //!
 //! Descriptors follow from the target places: a target's connections are
 //! its own, kept after its collection ends only within the bound on idle
