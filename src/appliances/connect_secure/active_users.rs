@@ -20,7 +20,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
-use indexmap::{Equivalent as _, IndexMap, IndexSet};
+use indexmap::{Equivalent, IndexMap, IndexSet};
 
 use tracing::{debug, warn};
 
@@ -244,31 +244,45 @@ impl Tally {
     }
 }
 
-/// The text values of one page, interned as the bytes the reader gives
-/// (valid UTF-8): records mostly repeat the previous record's value, so
-/// that is compared first.
-#[derive(Debug, Default, PartialEq)]
-struct PageValues {
+/// The distinct values of one page, in page order, looked up without
+/// allocating: records mostly repeat the previous record's value, so that
+/// is compared first. Text values are kept as the bytes the reader gives
+/// (valid UTF-8).
+#[derive(Debug, Default)]
+struct PageValues<K = Box<[u8]>> {
     /// The distinct values, in page order.
-    values: IndexSet<Box<[u8]>, PlaceHasher>,
-    /// The index of the last value interned.
+    values: IndexSet<K, PlaceHasher>,
+    /// The index of the last value looked up.
     last: Option<usize>,
 }
 
-impl PageValues {
-    fn intern(&mut self, value: Option<&[u8]>) -> Option<usize> {
-        let value = value?;
+impl<K: Hash + Eq> PartialEq for PageValues<K> {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.values, self.last) == (&other.values, other.last)
+    }
+}
+
+impl<K: Hash + Eq> PageValues<K> {
+    /// The index of `value`, added as `own` makes it when it is new.
+    fn index<Q: Hash + Equivalent<K> + ?Sized>(&mut self, value: &Q, own: impl FnOnce() -> K) -> usize {
         if let Some(last) = self.last
-            && *self.values[last] == *value
+            && value.equivalent(&self.values[last])
         {
-            return Some(last);
+            return last;
         }
         let i = match self.values.get_index_of(value) {
             Some(i) => i,
-            None => self.values.insert_full(value.into()).0,
+            None => self.values.insert_full(own()).0,
         };
         self.last = Some(i);
-        Some(i)
+        i
+    }
+}
+
+impl PageValues {
+    /// The index of a text value; `None` for none.
+    fn intern(&mut self, value: Option<&[u8]>) -> Option<usize> {
+        value.map(|v| self.index(v, || v.into()))
     }
 }
 
@@ -330,9 +344,7 @@ pub struct PageDigest {
     pub end: PageEnd,
     /// The distinct (realm, node) pairs of the page, as the bytes of
     /// their text.
-    places: IndexSet<PlaceBytes, PlaceHasher>,
-    /// The index of the last place a record named.
-    last_place: Option<usize>,
+    places: PageValues<PlaceBytes>,
     /// The distinct client versions of the page.
     client_versions: PageValues,
     /// The distinct authentication servers of the page.
@@ -463,17 +475,9 @@ impl PageDigest {
         };
         let realm = f.realm.as_deref().unwrap_or(UNKNOWN.as_bytes());
         let node = f.node.as_deref().unwrap_or(UNKNOWN.as_bytes());
-        let place = match self.last_place {
-            Some(last) if Place(realm, node).equivalent(&self.places[last]) => last,
-            _ => {
-                let at = match self.places.get_index_of(&Place(realm, node)) {
-                    Some(at) => at,
-                    None => self.places.insert_full((realm.into(), node.into())).0,
-                };
-                self.last_place = Some(at);
-                at
-            }
-        };
+        let place = self
+            .places
+            .index(&Place(realm, node), || (realm.into(), node.into()));
         let session = SessionDigest {
             id: fingerprint(id),
             user: fingerprint(f.user.as_deref().unwrap_or_default()),
@@ -527,7 +531,7 @@ impl ActiveUsers {
             if n == 0 {
                 continue;
             }
-            let (realm, node) = &page.places[at];
+            let (realm, node) = &page.places.values[at];
             // Checked as UTF-8 by the reader: borrowed, not copied.
             let (realm, node) = (
                 String::from_utf8_lossy(realm),
