@@ -264,7 +264,11 @@ impl<K: Hash + Eq> PartialEq for PageValues<K> {
 
 impl<K: Hash + Eq> PageValues<K> {
     /// The index of `value`, added as `own` makes it when it is new.
-    fn index<Q: Hash + Equivalent<K> + ?Sized>(&mut self, value: &Q, own: impl FnOnce() -> K) -> usize {
+    fn index<Q: Hash + Equivalent<K> + ?Sized>(
+        &mut self,
+        value: &Q,
+        own: impl FnOnce() -> K,
+    ) -> usize {
         if let Some(last) = self.last
             && value.equivalent(&self.values[last])
         {
@@ -989,7 +993,13 @@ mod tests {
         // no place.
         let mut page = PageValues::default();
         page.intern(Some(b"gone"));
-        t.count_page(&page, &ValueCounts { by_value: vec![0], without: 0 });
+        t.count_page(
+            &page,
+            &ValueCounts {
+                by_value: vec![0],
+                without: 0,
+            },
+        );
         assert!(t.counts.is_empty());
         // One page of MAX_TALLIED + 5 values of one session each, then one
         // of v0 (two sessions, one without a value in its second) and of a

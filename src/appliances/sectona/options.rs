@@ -115,7 +115,11 @@ pub fn options(
 ) -> Result<Options, Refusal> {
     let instance = match sections.instance {
         Some(i) if i.value.trim().is_empty() => {
-            return Err((i.referenced, "instance".to_owned(), "must not be empty".to_owned()));
+            return Err((
+                i.referenced,
+                "instance".to_owned(),
+                "must not be empty".to_owned(),
+            ));
         }
         Some(i) => i.value.clone(),
         None => {
@@ -141,9 +145,7 @@ fn entitlements(
     module_at: &Location,
 ) -> Result<Vec<EntitlementQuery>, Refusal> {
     let needed = collectors.contains(&"entitlements");
-    let none = || {
-        "the entitlements collector needs at least one query".to_owned()
-    };
+    let none = || "the entitlements collector needs at least one query".to_owned();
     let Some(list) = list else {
         if needed {
             return Err((*module_at, "entitlements".to_owned(), none()));
@@ -156,7 +158,8 @@ fn entitlements(
     let mut out: Vec<EntitlementQuery> = Vec::new();
     for (i, q) in list.value.iter().enumerate() {
         let key = format!("entitlements[{i}]");
-        check_query(&q.value).map_err(|(field, why)| (q.referenced, format!("{key}.{field}"), why))?;
+        check_query(&q.value)
+            .map_err(|(field, why)| (q.referenced, format!("{key}.{field}"), why))?;
         if out.iter().any(|o| o.name == q.value.name) {
             return Err((
                 q.referenced,
