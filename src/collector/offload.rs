@@ -8,10 +8,11 @@
 //! When many targets are collected at once, their small answers (the pages
 //! of sessions of a fleet) go to the lane: one thread beside the worker
 //! that reads them one at a time, with room for a few more waiting; an
-//! answer that finds no room is read in place. So a second CPU does part of the
-//! reading without a thread woken per answer (the blocking pool's condvar
-//! and context switches took a tenth of a 200-gateway scrape's CPU), and no
-//! answers pile up waiting to be read.
+//! answer that finds no room is read in place. So a second CPU does part
+//! of the reading without a thread woken per answer (the blocking pool's
+//! condvar and context switches took a tenth of a 200-gateway scrape's
+//! CPU), and no answers pile up waiting to be read. A panic in such work
+//! fails that answer alone, wherever it ran.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
@@ -19,6 +20,8 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+
+use tracing::warn;
 
 use crate::json;
 use crate::upstream::UpstreamError;
@@ -40,11 +43,16 @@ pub async fn by_size<T: Send + 'static>(
     }
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| UpstreamError::Decode {
-            endpoint,
-            path: ".".to_owned(),
-            reason: format!("reading the answer did not finish: {e}"),
-        })
+        .map_err(|e| unfinished(endpoint, e))
+}
+
+/// The error of work on an answer from `endpoint` that did not finish.
+fn unfinished(endpoint: &'static str, why: impl std::fmt::Display) -> UpstreamError {
+    UpstreamError::Decode {
+        endpoint,
+        path: ".".to_owned(),
+        reason: format!("reading the answer did not finish: {why}"),
+    }
 }
 
 /// Runs `encode` on a snapshot of `rows` rows read from `endpoint`: on the
@@ -73,38 +81,58 @@ struct Lane {
 }
 
 impl Lane {
-    /// Starts the lane's thread; `None` when it cannot be started.
+    /// Starts the lane's thread; `None` (and a warning) when it cannot be
+    /// started: the answers are then read in place.
     fn start() -> Option<Lane> {
         let (jobs, queue) = mpsc::sync_channel::<Job>(WAITING);
-        std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name("answer-reader".to_owned())
             .spawn(move || queue.into_iter().for_each(|job| job()))
-            .ok()?;
-        Some(Lane { jobs })
+        {
+            Ok(_) => Some(Lane { jobs }),
+            Err(e) => {
+                warn!(reason = %e, "cannot start the thread that reads answers beside the async worker; they are read on it");
+                None
+            }
+        }
     }
 
-    /// Runs `work` on the lane when it has room, in place otherwise.
-    async fn run<T: Send + 'static>(
-        &self,
-        endpoint: &'static str,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, UpstreamError> {
-        let (done, outcome) = tokio::sync::oneshot::channel();
-        // A panic fails this answer alone and leaves the lane running.
-        let job: Job = Box::new(move || drop(done.send(catch_unwind(AssertUnwindSafe(work)))));
-        if let Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) =
-            self.jobs.try_send(job)
-        {
-            job();
+    /// Hands `job` to the lane; gives it back when the lane has no room.
+    fn offer(&self, job: Job) -> Option<Job> {
+        match self.jobs.try_send(job) {
+            Ok(()) => None,
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Some(job),
         }
-        match outcome.await {
-            Ok(Ok(value)) => Ok(value),
-            _ => Err(UpstreamError::Decode {
-                endpoint,
-                path: ".".to_owned(),
-                reason: "reading the answer did not finish".to_owned(),
-            }),
+    }
+}
+
+/// Runs `work` on `lane` when it has room, in place otherwise (or without
+/// a lane); a panic fails this answer alone and leaves the lane running.
+async fn run<T: Send + 'static>(
+    lane: Option<&Lane>,
+    endpoint: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, UpstreamError> {
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || drop(done.send(catch_unwind(AssertUnwindSafe(work)))));
+    let refused = match lane {
+        Some(lane) => lane.offer(job),
+        None => Some(job),
+    };
+    if let Some(job) = refused {
+        job();
+    }
+    match outcome.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("no message");
+            Err(unfinished(endpoint, format_args!("it panicked: {text}")))
         }
+        Err(_) => Err(unfinished(endpoint, "the reading thread stopped")),
     }
 }
 
@@ -119,10 +147,7 @@ pub async fn beside<T: Send + 'static>(
     endpoint: &'static str,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, UpstreamError> {
-    match LANE.get_or_init(Lane::start) {
-        Some(lane) => lane.run(endpoint, work).await,
-        None => Ok(work()),
-    }
+    run(LANE.get_or_init(Lane::start).as_ref(), endpoint, work).await
 }
 
 /// [`json::decode`] of `body`, off the worker when the body is large.
@@ -138,6 +163,8 @@ pub async fn decode<T: DeserializeOwned + Send + 'static>(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[tokio::test]
@@ -159,44 +186,63 @@ mod tests {
         assert_ne!(encoded_on(INLINE_ROWS + 1).await, here);
     }
 
+    /// Waits at most ten seconds: a lane that never runs a job fails the
+    /// test rather than hanging it.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    async fn run_in_time<T: Send + 'static>(
+        lane: Option<&Lane>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, UpstreamError> {
+        tokio::time::timeout(PATIENCE, run(lane, "/e", work))
+            .await
+            .expect("the work was not done in time")
+    }
+
     #[tokio::test]
     async fn the_lane_reads_beside_the_worker_while_it_has_room_and_in_place_when_full() {
         let lane = Lane::start().unwrap();
         let here = std::thread::current().id();
         let thread = || std::thread::current().id();
-        assert_ne!(lane.run("/e", thread).await.unwrap(), here);
+        assert_ne!(run_in_time(Some(&lane), thread).await.unwrap(), here);
+        assert_eq!(run_in_time(None, thread).await.unwrap(), here);
 
         // One job holds the lane, the room is taken: the next is run in
         // place.
         let (started, on_lane) = mpsc::channel();
         let (release, gate) = mpsc::channel::<()>();
-        lane.jobs
-            .try_send(Box::new(move || {
-                started.send(()).unwrap();
-                gate.recv().unwrap();
-            }))
-            .unwrap();
-        on_lane.recv().unwrap();
+        let blocker: Job = Box::new(move || {
+            started.send(()).unwrap();
+            gate.recv().unwrap();
+        });
+        assert!(lane.offer(blocker).is_none());
+        on_lane.recv_timeout(PATIENCE).unwrap();
         let (waited, waiting) = mpsc::channel();
         for _ in 0..WAITING {
             let waited = waited.clone();
-            lane.jobs
-                .try_send(Box::new(move || waited.send(thread()).unwrap()))
-                .unwrap();
+            assert!(
+                lane.offer(Box::new(move || waited.send(thread()).unwrap()))
+                    .is_none()
+            );
         }
-        assert_eq!(lane.run("/e", thread).await.unwrap(), here);
+        assert_eq!(run_in_time(Some(&lane), thread).await.unwrap(), here);
         release.send(()).unwrap();
         for _ in 0..WAITING {
-            assert_ne!(waiting.recv().unwrap(), here);
+            assert_ne!(waiting.recv_timeout(PATIENCE).unwrap(), here);
         }
 
-        // A panic fails its own answer; the lane goes on.
-        let err = lane.run("/e", || panic!("boom")).await.unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/e: unexpected response at .: reading the answer did not finish"
-        );
-        assert_ne!(lane.run("/e", thread).await.unwrap(), here);
+        // A panic fails its own answer, on the lane or in place; the lane
+        // goes on.
+        for lane in [Some(&lane), None] {
+            let err = run_in_time(lane, || panic!("boom {}", 1))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "/e: unexpected response at .: reading the answer did not finish: it panicked: boom 1"
+            );
+        }
+        assert_ne!(run_in_time(Some(&lane), thread).await.unwrap(), here);
         let work = || 42;
         assert_eq!(beside("/e", work).await.unwrap(), 42);
     }

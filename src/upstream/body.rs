@@ -15,8 +15,9 @@
 //! their reading at once, so there a body is copied to its own size
 //! instead: 200 gateways peaked at up to 48.4 MiB with the buffers kept,
 //! against 44-46 MiB copied, when the blocking pool read those pages; with
-//! the thread beside the worker, 42.6-44.9 MiB against 41.1-43.5 MiB, for
-//! some 4 % less CPU (docs/fleet.md).
+//! the thread beside the worker, 42.6-44.9 MiB kept against 41.1-43.5 MiB
+//! copied. Keeping them would save some 4 % of CPU there; the memory
+//! margin was kept instead (docs/fleet.md).
 
 use bytes::{Bytes, BytesMut};
 

@@ -218,10 +218,10 @@ impl Upstream {
         self.deadline
     }
 
-    /// Whether other targets are being collected at the same time: work on
-    /// this one's answers then goes to another thread when one has room,
-    /// where it can use another CPU, rather than hold up the others' on the
-    /// worker.
+    /// Whether other targets are being collected at the same time: this
+    /// one's session pages then go to the thread beside the worker when it
+    /// has room, where they can use another CPU, rather than hold up the
+    /// others' on the worker, and its bodies are copied to their own size.
     pub fn among_others(&self) -> bool {
         self.place.among_others()
     }

@@ -256,12 +256,6 @@ struct PageValues<K = Box<[u8]>> {
     last: Option<usize>,
 }
 
-impl<K: Hash + Eq> PartialEq for PageValues<K> {
-    fn eq(&self, other: &Self) -> bool {
-        (&self.values, self.last) == (&other.values, other.last)
-    }
-}
-
 impl<K: Hash + Eq> PageValues<K> {
     /// The index of `value`, added as `own` makes it when it is new.
     fn index<Q: Hash + Equivalent<K> + ?Sized>(
@@ -338,7 +332,7 @@ impl PageEnd {
 /// One page reduced to what the listing keeps: fingerprints, and the few
 /// (realm, node) pairs of the page. It holds no borrowed text, so the body
 /// can be dropped.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct PageDigest {
     /// `total-matched-record-number`.
     total: Num,
@@ -364,7 +358,7 @@ pub struct PageDigest {
 }
 
 /// The sums of a page's records with a session id.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 struct PageCounts {
     /// Sessions by index into the page's places.
     places: Vec<u64>,
@@ -380,7 +374,7 @@ struct PageCounts {
 }
 
 /// Sessions by index into a page's values of a field, and without it.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 struct ValueCounts {
     by_value: Vec<u64>,
     without: u64,
@@ -425,7 +419,7 @@ impl PageCounts {
 type PlaceBytes = (Box<[u8]>, Box<[u8]>);
 
 /// One session record of a page, reduced to what is counted.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct SessionDigest {
     /// Fingerprint of the session id.
     id: u64,
@@ -445,8 +439,9 @@ struct SessionDigest {
     sign_in: Option<f64>,
 }
 
-/// Session pages up to this size are read on the async worker: four times
-/// a full page of the gateway's cap.
+/// Session pages up to this size are not sent to the blocking pool: read in
+/// place, or on the lane beside the worker among other targets; five times
+/// a full page of the gateway's cap (some 200 KiB).
 const PAGE_INLINE_BYTES: usize = 1024 * 1024;
 
 /// Session records a page holds at most (the gateway's cap), reserved for.
@@ -594,9 +589,11 @@ fn plan(total: Option<u64>, page_size: u64, max_pages: u64) -> (u64, u64) {
 /// (200 sessions of about 1 KiB) is read right here when this is the only
 /// target being collected: it takes a fraction of a millisecond, less than
 /// a trip to another thread costs. Among other targets it goes to the
-/// lane beside the worker when the lane has room ([`offload::beside`]),
-/// so a second CPU reads part of a fleet's pages. A page far larger than
-/// the cap goes to the blocking pool in any case.
+/// lane beside the worker when the lane has room, and is read here when it
+/// has none ([`offload::beside`]), so a second CPU reads part of a fleet's
+/// pages (a page of up to `PAGE_INLINE_BYTES` may then hold the worker
+/// for a millisecond or two). A page larger than that goes to the
+/// blocking pool in any case.
 async fn read_page(
     gateway: &Gateway<'_>,
     page_size: u64,
