@@ -20,7 +20,6 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-
 use tracing::warn;
 
 use crate::json;
