@@ -8,7 +8,7 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
-use appliance_exporter::simulator::connect_secure::{IcsConfig, IcsSim, Sessions};
+use appliance_exporter::simulator::connect_secure::{Connections, IcsConfig, IcsSim, Sessions};
 
 use super::Result;
 
@@ -98,7 +98,11 @@ fn loopback(i: usize) -> std::net::IpAddr {
 }
 
 /// The sessions of a benchmark gateway: realms and nodes as on a large
-/// cluster, four sessions in five of distinct users.
+/// cluster, four sessions in five of distinct users, and every field of
+/// how users connect varied, so the breakdown is measured at work: ESP,
+/// SSL and no tunnel, twelve client versions and none (more than the ten
+/// reported by name), three authentication servers, one session in seven
+/// with a failed host check.
 fn sessions(count: usize) -> Sessions {
     Sessions {
         count,
@@ -107,6 +111,25 @@ fn sessions(count: usize) -> Sessions {
         nodes: ["ics-node-a", "ics-node-b", "ics-node-c", "ics-node-d"]
             .map(String::from)
             .to_vec(),
+        connections: Connections {
+            transports: vec![
+                Some("ESP".into()),
+                Some("ESP".into()),
+                Some("SSL".into()),
+                Some("ESP".into()),
+                None,
+            ],
+            client_versions: (0..12)
+                .map(|v| Some(format!("22.7.{v}.{}", 1000 + v)))
+                .chain([None])
+                .collect(),
+            auth_servers: vec![
+                Some("Corporate AD".into()),
+                Some("RADIUS MFA".into()),
+                Some("System Local".into()),
+            ],
+            host_check_failures: 7,
+        },
         ..Sessions::default()
     }
 }
