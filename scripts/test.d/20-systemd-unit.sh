@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 unit=systemd/appliance_exporter.service
 installed_binary=/usr/local/bin/appliance_exporter
 MAX_EXPOSURE=1.5
-# What the default limits need for 1,000 gateways (64 upstream sockets),
-# with room for scrapers, listeners and the process' own files.
+# What the default limits need for any fleet (at most 256 upstream
+# sockets), with room for scrapers, listeners and the process' own files.
 MIN_NOFILE=1024
 
 work="$(mktemp -d)"
