@@ -390,3 +390,52 @@ async fn a_gateway_claiming_a_billion_sessions_is_read_up_to_the_page_limit() {
     ]);
     assert_eq!(stopped.len(), 1, "{}", o.logs.text());
 }
+
+/// A collector's dropped values are logged up to
+/// `limits.max_warnings_per_collector` lines, then one line with the count
+/// of the rest; the values it could read are still reported.
+#[tokio::test]
+async fn dropped_values_are_logged_up_to_the_limit_then_counted() {
+    let work = Workdir::new();
+    let family = er2_family(
+        &work,
+        "licenses",
+        "limits:\n  max_warnings_per_collector: 3\n",
+    );
+    // 30 pools without a `type` (each dropped with a warning) and one
+    // good one.
+    let rows: Vec<String> = (0..30)
+        .map(|i| format!("{{\"comment\": \"Pool {i}\", \"total\": 5, \"usage\": 1}}"))
+        .chain([
+            "{\"type\": \"good\", \"comment\": \"Good\", \"total\": 5, \"usage\": 1}".to_owned(),
+        ])
+        .collect();
+    let body = format!(
+        "{{\"state\": \"licensed\", \"expires\": 1900000000, \"edition\": \"PRO\", \
+         \"company\": \"Hostile\", \"summary\": [{}]}}",
+        rows.join(",")
+    );
+    let o = beside_a_hostile_appliance(work, family, &[("/v1/licenses", body)]).await;
+    assert_eq!(
+        collector_success(&o.metrics, "hostile", "licenses"),
+        Some(1.0),
+        "{}",
+        o.logs.text()
+    );
+    let good = series(&o.metrics, "er2_license_pool")
+        .into_iter()
+        .filter(|s| s.contains("target=\"hostile\"") && s.contains("pool=\"good\""))
+        .count();
+    assert!(good > 0, "{}", o.metrics);
+    let shown = o
+        .logs
+        .lines_with(&["target=hostile", "collector=licenses", "value dropped"]);
+    assert_eq!(shown.len(), 3, "{}", o.logs.text());
+    let counted = o.logs.lines_with(&[
+        "target=hostile",
+        "collector=licenses",
+        "more=27",
+        "more values dropped than limits.max_warnings_per_collector lets log",
+    ]);
+    assert_eq!(counted.len(), 1, "{}", o.logs.text());
+}
