@@ -6,7 +6,8 @@
 //! healthy target beside the hostile one keep answering promptly, and the
 //! series beyond `limits.max_series_per_collector` are dropped with one
 //! log line. A gateway claiming 10⁹ sessions is read up to
-//! `limits.max_pages` pages, with one log line.
+//! `limits.max_pages` pages, with one log line. Dropped values are logged
+//! up to `limits.max_warnings_per_collector` lines, then counted in one.
 //!
 //! "Promptly" is a generous deadline: several seconds, far above what a
 //! healthy answer takes on a loaded machine, far below what a worker busy
