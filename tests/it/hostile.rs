@@ -1,7 +1,8 @@
 //! Hostile appliances: answers of the right shape that are far larger than
 //! any real one. Each list the parsers read (licence pools, licensed
 //! targets, locations, risk profiles, lease features, cluster members,
-//! Sectona rows) arrives with 60,000 distinct rows (megabytes, under the
+//! Sectona rows, ESAP packages, ER2 server load samples) arrives with
+//! 60,000 distinct rows (megabytes, under the
 //! body cap); the scrape ends within its budget while `/-/healthy` and a
 //! healthy target beside the hostile one keep answering promptly, and the
 //! series beyond `limits.max_series_per_collector` are dropped with one
@@ -22,6 +23,9 @@ use appliance_exporter::simulator::{
 };
 use axum::Router;
 use bytes::Bytes;
+
+use appliance_exporter::appliances::connect_secure::esap as ics_esap;
+use appliance_exporter::appliances::enterprise_recon::server as er2_server;
 
 use crate::common::{Exporter, Logs, Workdir, collector_success, get, series};
 
@@ -390,6 +394,80 @@ async fn a_gateway_claiming_a_billion_sessions_is_read_up_to_the_page_limit() {
         "stopped at its page limit before reaching the total",
     ]);
     assert_eq!(stopped.len(), 1, "{}", o.logs.text());
+}
+
+/// The value of `metric{target="hostile"}`.
+fn hostile_value(metrics: &str, metric: &str) -> Option<f64> {
+    let prefix = format!("{metric}{{target=\"hostile\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn sixty_thousand_esap_packages() {
+    let work = Workdir::new();
+    let family = ics_family(&work, "healthcheck, esap", "");
+    let packages = list(|i| {
+        format!(
+            "{{\"esap-version\": \"3.{}.{}\", \"last-activated-time\": \"Never\", \
+             \"upload-time\": \"Mon 18 Mar 2019 21:45:31 PDT\"}}",
+            i / 1000,
+            i % 1000
+        )
+    });
+    let body = format!(
+        "{{\"active-version\": \"3.3.5\", \"default-version\": \"3.3.5\", \"esap\": {packages}, \
+         \"force-same-esap\": \"false\", \"opswat-sdk-version\": \"4\"}}"
+    );
+    let o = beside_a_hostile_appliance(work, family, &[(ics_esap::ENDPOINT, body)]).await;
+    assert_eq!(
+        collector_success(&o.metrics, "hostile", "esap"),
+        Some(1.0),
+        "{}",
+        o.logs.text()
+    );
+    assert_eq!(
+        hostile_value(&o.metrics, "ics_esap_packages"),
+        Some(ROWS as f64)
+    );
+    assert_eq!(
+        hostile_value(&o.metrics, "ics_esap_newer_package_available"),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn sixty_thousand_server_load_samples() {
+    let work = Workdir::new();
+    let family = er2_family(&work, "licenses, server", "");
+    // The newest sample is the last; the others are older by their index.
+    let loads = list(|i| {
+        format!(
+            "{{\"timestamp\": {}, \"cpu\": 1.0, \"stolen_cpu\": 0.0, \"disk\": 10.0}}",
+            1_718_400_000 + i
+        )
+    });
+    let body = format!(
+        "{{\"host_name\": \"er-master\", \"timestamp\": 1718470000, \"version\": \"2.10.0\", \
+         \"loads\": {loads}}}"
+    );
+    let o = beside_a_hostile_appliance(work, family, &[(er2_server::ENDPOINT, body)]).await;
+    assert_eq!(
+        collector_success(&o.metrics, "hostile", "server"),
+        Some(1.0),
+        "{}",
+        o.logs.text()
+    );
+    assert_eq!(
+        hostile_value(&o.metrics, "er2_server_load_timestamp_seconds"),
+        Some((1_718_400_000 + ROWS - 1) as f64)
+    );
+    assert_eq!(
+        hostile_value(&o.metrics, "er2_server_disk_used_ratio"),
+        Some(0.1)
+    );
 }
 
 /// A collector's dropped values are logged up to
