@@ -40,6 +40,14 @@ pub async fn by_size<T: Send + 'static>(
     if bytes <= INLINE_BYTES {
         return Ok(work());
     }
+    blocking(endpoint, work).await
+}
+
+/// Runs `work`, on an answer from `endpoint`, on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    endpoint: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, UpstreamError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| unfinished(endpoint, e))
@@ -62,8 +70,10 @@ pub async fn encode<T: Send + 'static>(
     rows: usize,
     encode: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, UpstreamError> {
-    let weight = if rows > INLINE_ROWS { usize::MAX } else { 0 };
-    by_size(endpoint, weight, encode).await
+    if rows <= INLINE_ROWS {
+        return Ok(encode());
+    }
+    blocking(endpoint, encode).await
 }
 
 /// Work handed to a lane.

@@ -607,7 +607,7 @@ async fn read_page(
         match (small, gateway.among_others()) {
             (true, false) => read(),
             (true, true) => offload::beside(ENDPOINT, read).await?,
-            (false, _) => offload::by_size(ENDPOINT, usize::MAX, read).await?,
+            (false, _) => offload::blocking(ENDPOINT, read).await?,
         }
     };
     (index, digest.await)
