@@ -17,6 +17,10 @@
 
 use std::time::{Duration, Instant};
 
+use appliance_exporter::appliances::connect_secure::{active_users as ics_users, esap as ics_esap};
+use appliance_exporter::appliances::enterprise_recon::{
+    licenses as er2_licenses, server as er2_server,
+};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{
     self, connect_secure as ics, enterprise_recon as er2, sectona as pam,
@@ -24,10 +28,7 @@ use appliance_exporter::simulator::{
 use axum::Router;
 use bytes::Bytes;
 
-use appliance_exporter::appliances::connect_secure::esap as ics_esap;
-use appliance_exporter::appliances::enterprise_recon::server as er2_server;
-
-use crate::common::{Exporter, Logs, Workdir, collector_success, get, series};
+use crate::common::{Exporter, Logs, Workdir, collector_success, get, series, value};
 
 /// Rows in each hostile list.
 const ROWS: usize = 60_000;
@@ -40,10 +41,15 @@ const USER: &str = "apiuser";
 const PASSWORD: &str = "Hostile-Test-Pa55";
 const KEY: &str = "aG9zdGlsZS1zdWl0ZS1pY3MtYXBpLWtleQ==";
 
-/// `row(i)` for every i, as a JSON list.
-fn list(row: impl Fn(usize) -> String) -> String {
-    let rows: Vec<String> = (0..ROWS).map(row).collect();
+/// `row(i)` for every i below `n`, as a JSON list.
+fn list_of(n: usize, row: impl Fn(usize) -> String) -> String {
+    let rows: Vec<String> = (0..n).map(row).collect();
     format!("[{}]", rows.join(","))
+}
+
+/// `row(i)` for each of the `ROWS` rows, as a JSON list.
+fn list(row: impl Fn(usize) -> String) -> String {
+    list_of(ROWS, row)
 }
 
 /// One appliance family: its router, module and the collectors to check
@@ -205,15 +211,25 @@ async fn beside_a_hostile_appliance(
     }
 }
 
-/// The hostile target's collector read the whole answer: it succeeded,
-/// and its series stopped at the default limit with one log line.
-fn assert_read_and_capped(o: &Outcome, collector: &str, family_prefix: &str) {
+/// The hostile target's `collector` succeeded, and each of `values`
+/// (`metric{target="hostile"}` and its value) is as expected.
+fn assert_succeeded(o: &Outcome, collector: &str, values: &[(&str, f64)]) {
     assert_eq!(
         collector_success(&o.metrics, "hostile", collector),
         Some(1.0),
         "{}",
         o.logs.text()
     );
+    for (metric, expected) in values {
+        let selector = format!("{metric}{{target=\"hostile\"}}");
+        assert_eq!(value(&o.metrics, &selector), Some(*expected), "{selector}");
+    }
+}
+
+/// The hostile target's collector read the whole answer: it succeeded,
+/// and its series stopped at the default limit with one log line.
+fn assert_read_and_capped(o: &Outcome, collector: &str, family_prefix: &str) {
+    assert_succeeded(o, collector, &[]);
     let emitted = series(&o.metrics, family_prefix)
         .into_iter()
         .filter(|s| s.contains("target=\"hostile\""))
@@ -232,11 +248,11 @@ fn assert_read_and_capped(o: &Outcome, collector: &str, family_prefix: &str) {
     assert_eq!(cut.len(), 1, "{}", o.logs.text());
 }
 
-fn er2_licenses(rows_key: &str, row: impl Fn(usize) -> String) -> String {
+/// A licensed ER2 answer whose `rows_key` list is `rows`.
+fn licences_with(rows_key: &str, rows: &str) -> String {
     format!(
         "{{\"state\": \"licensed\", \"expires\": 1900000000, \"edition\": \"PRO\", \
-         \"company\": \"Hostile\", \"{rows_key}\": {}}}",
-        list(row)
+         \"company\": \"Hostile\", \"{rows_key}\": {rows}}}"
     )
 }
 
@@ -244,10 +260,15 @@ fn er2_licenses(rows_key: &str, row: impl Fn(usize) -> String) -> String {
 async fn sixty_thousand_licence_pools() {
     let work = Workdir::new();
     let family = er2_family(&work, "licenses", "");
-    let body = er2_licenses("summary", |i| {
-        format!("{{\"type\": \"pool-{i}\", \"comment\": \"Pool {i}\", \"total\": 5, \"usage\": 1}}")
-    });
-    let o = beside_a_hostile_appliance(work, family, &[("/v1/licenses", body)]).await;
+    let body = licences_with(
+        "summary",
+        &list(|i| {
+            format!(
+                "{{\"type\": \"pool-{i}\", \"comment\": \"Pool {i}\", \"total\": 5, \"usage\": 1}}"
+            )
+        }),
+    );
+    let o = beside_a_hostile_appliance(work, family, &[(er2_licenses::ENDPOINT, body)]).await;
     assert_read_and_capped(&o, "licenses", "er2_license_pool_");
 }
 
@@ -255,8 +276,8 @@ async fn sixty_thousand_licence_pools() {
 async fn sixty_thousand_licensed_targets_in_as_many_pools() {
     let work = Workdir::new();
     let family = er2_family(&work, "licenses", "");
-    let body = er2_licenses("targets", |i| format!("{{\"type\": \"pool-{i}\"}}"));
-    let o = beside_a_hostile_appliance(work, family, &[("/v1/licenses", body)]).await;
+    let body = licences_with("targets", &list(|i| format!("{{\"type\": \"pool-{i}\"}}")));
+    let o = beside_a_hostile_appliance(work, family, &[(er2_licenses::ENDPOINT, body)]).await;
     assert_read_and_capped(&o, "licenses", "er2_licensed_targets");
 }
 
@@ -264,12 +285,15 @@ async fn sixty_thousand_licensed_targets_in_as_many_pools() {
 async fn sixty_thousand_locations() {
     let work = Workdir::new();
     let family = er2_family(&work, "licenses", "    licenses: {per_location: true}\n");
-    let body = er2_licenses("datausage", |i| {
-        format!(
-            "{{\"type\": \"Server\", \"location\": \"host-{i}\", \"bytes\": 100, \"attribution\": \"server\"}}"
-        )
-    });
-    let o = beside_a_hostile_appliance(work, family, &[("/v1/licenses", body)]).await;
+    let body = licences_with(
+        "datausage",
+        &list(|i| {
+            format!(
+                "{{\"type\": \"Server\", \"location\": \"host-{i}\", \"bytes\": 100, \"attribution\": \"server\"}}"
+            )
+        }),
+    );
+    let o = beside_a_hostile_appliance(work, family, &[(er2_licenses::ENDPOINT, body)]).await;
     assert_read_and_capped(&o, "licenses", "er2_location_data_usage_bytes");
 }
 
@@ -283,12 +307,7 @@ async fn sixty_thousand_risk_profiles() {
     });
     let o = beside_a_hostile_appliance(work, family, &[("/v1/risk/profiles", profiles)]).await;
     // Profiles are counted by level: 60,000 of them, in one series.
-    assert_eq!(
-        collector_success(&o.metrics, "hostile", "risk"),
-        Some(1.0),
-        "{}",
-        o.logs.text()
-    );
+    assert_succeeded(&o, "risk", &[]);
     assert!(
         o.metrics.contains(&format!(
             "er2_risk_profiles{{target=\"hostile\",level=\"unknown\"}} {ROWS}"
@@ -380,29 +399,14 @@ async fn a_gateway_claiming_a_billion_sessions_is_read_up_to_the_page_limit() {
          \"total-matched-record-number\": 1000000000, \"total-returned-record-number\": 200, \
          \"user-login-permission\": true}}}}"
     );
-    const LISTING: &str = "/api/v1/system/active-users";
-    let o = beside_a_hostile_appliance(work, family, &[(LISTING, page)]).await;
-    assert_eq!(o.faults.requests(LISTING), 20);
-    assert_eq!(
-        collector_success(&o.metrics, "hostile", "active_users"),
-        Some(1.0),
-        "{}",
-        o.logs.text()
-    );
+    let o = beside_a_hostile_appliance(work, family, &[(ics_users::ENDPOINT, page)]).await;
+    assert_eq!(o.faults.requests(ics_users::ENDPOINT), 20);
+    assert_succeeded(&o, "active_users", &[]);
     let stopped = o.logs.lines_with(&[
         "target=hostile",
         "stopped at its page limit before reaching the total",
     ]);
     assert_eq!(stopped.len(), 1, "{}", o.logs.text());
-}
-
-/// The value of `metric{target="hostile"}`.
-fn hostile_value(metrics: &str, metric: &str) -> Option<f64> {
-    let prefix = format!("{metric}{{target=\"hostile\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .and_then(|v| v.parse().ok())
 }
 
 #[tokio::test]
@@ -422,19 +426,13 @@ async fn sixty_thousand_esap_packages() {
          \"force-same-esap\": \"false\", \"opswat-sdk-version\": \"4\"}}"
     );
     let o = beside_a_hostile_appliance(work, family, &[(ics_esap::ENDPOINT, body)]).await;
-    assert_eq!(
-        collector_success(&o.metrics, "hostile", "esap"),
-        Some(1.0),
-        "{}",
-        o.logs.text()
-    );
-    assert_eq!(
-        hostile_value(&o.metrics, "ics_esap_packages"),
-        Some(ROWS as f64)
-    );
-    assert_eq!(
-        hostile_value(&o.metrics, "ics_esap_newer_package_available"),
-        Some(1.0)
+    assert_succeeded(
+        &o,
+        "esap",
+        &[
+            ("ics_esap_packages", ROWS as f64),
+            ("ics_esap_newer_package_available", 1.0),
+        ],
     );
 }
 
@@ -442,11 +440,17 @@ async fn sixty_thousand_esap_packages() {
 async fn sixty_thousand_server_load_samples() {
     let work = Workdir::new();
     let family = er2_family(&work, "licenses, server", "");
-    // The newest sample is the last; the others are older by their index.
+    // The newest sample stands in the middle of the list, with a disk
+    // figure of its own; the others are older by their index.
+    let newest = ROWS / 2;
     let loads = list(|i| {
+        let (timestamp, disk) = if i == newest {
+            (1_718_460_000, 20.0)
+        } else {
+            (1_718_400_000 + i, 10.0)
+        };
         format!(
-            "{{\"timestamp\": {}, \"cpu\": 1.0, \"stolen_cpu\": 0.0, \"disk\": 10.0}}",
-            1_718_400_000 + i
+            "{{\"timestamp\": {timestamp}, \"cpu\": 1.0, \"stolen_cpu\": 0.0, \"disk\": {disk:.1}}}"
         )
     });
     let body = format!(
@@ -454,19 +458,13 @@ async fn sixty_thousand_server_load_samples() {
          \"loads\": {loads}}}"
     );
     let o = beside_a_hostile_appliance(work, family, &[(er2_server::ENDPOINT, body)]).await;
-    assert_eq!(
-        collector_success(&o.metrics, "hostile", "server"),
-        Some(1.0),
-        "{}",
-        o.logs.text()
-    );
-    assert_eq!(
-        hostile_value(&o.metrics, "er2_server_load_timestamp_seconds"),
-        Some((1_718_400_000 + ROWS - 1) as f64)
-    );
-    assert_eq!(
-        hostile_value(&o.metrics, "er2_server_disk_used_ratio"),
-        Some(0.1)
+    assert_succeeded(
+        &o,
+        "server",
+        &[
+            ("er2_server_load_timestamp_seconds", 1_718_460_000.0),
+            ("er2_server_disk_used_ratio", 0.2),
+        ],
     );
 }
 
@@ -483,24 +481,13 @@ async fn dropped_values_are_logged_up_to_the_limit_then_counted() {
     );
     // 30 pools without a `type` (each dropped with a warning) and one
     // good one.
-    let rows: Vec<String> = (0..30)
-        .map(|i| format!("{{\"comment\": \"Pool {i}\", \"total\": 5, \"usage\": 1}}"))
-        .chain([
-            "{\"type\": \"good\", \"comment\": \"Good\", \"total\": 5, \"usage\": 1}".to_owned(),
-        ])
-        .collect();
-    let body = format!(
-        "{{\"state\": \"licensed\", \"expires\": 1900000000, \"edition\": \"PRO\", \
-         \"company\": \"Hostile\", \"summary\": [{}]}}",
-        rows.join(",")
-    );
-    let o = beside_a_hostile_appliance(work, family, &[("/v1/licenses", body)]).await;
-    assert_eq!(
-        collector_success(&o.metrics, "hostile", "licenses"),
-        Some(1.0),
-        "{}",
-        o.logs.text()
-    );
+    let rows = list_of(31, |i| match i {
+        30 => "{\"type\": \"good\", \"comment\": \"Good\", \"total\": 5, \"usage\": 1}".to_owned(),
+        _ => format!("{{\"comment\": \"Pool {i}\", \"total\": 5, \"usage\": 1}}"),
+    });
+    let body = licences_with("summary", &rows);
+    let o = beside_a_hostile_appliance(work, family, &[(er2_licenses::ENDPOINT, body)]).await;
+    assert_succeeded(&o, "licenses", &[]);
     let good = series(&o.metrics, "er2_license_pool")
         .into_iter()
         .filter(|s| s.contains("target=\"hostile\"") && s.contains("pool=\"good\""))
