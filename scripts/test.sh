@@ -35,8 +35,8 @@ export APPLIANCE_EXPORTER_REQUIRE_TOOLS=1
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 # cargo fmt follows `mod` lines, and the collectors' modules are declared
-# inside a macro (`src/appliances/mod.rs`), so every source file is
-# checked by name as well.
+# by a macro (`crate::collector::declare`, called in each
+# `src/appliances/*/mod.rs`), so every source file is checked by name too.
 find build.rs src tests benches -name '*.rs' -print0 | xargs -0 rustfmt --edition 2024 --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
