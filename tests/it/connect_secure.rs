@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use appliance_exporter::appliances::connect_secure::COLLECTORS;
+use appliance_exporter::appliances::connect_secure::{COLLECTORS, active_users};
 use appliance_exporter::simulator::faults::{Fault, Faults};
 use appliance_exporter::simulator::{self, connect_secure as ics};
 
@@ -75,6 +75,16 @@ struct Setup {
 
 async fn setup(cfg: ics::IcsConfig, creds: Creds<'_>, concurrency: u32) -> Setup {
     let (sim, running) = serve(cfg).await;
+    setup_on(sim, running, creds, concurrency).await
+}
+
+/// An exporter with one target, `vpn`, on the running gateway `sim`.
+async fn setup_on(
+    sim: Arc<ics::IcsSim>,
+    running: simulator::Running,
+    creds: Creds<'_>,
+    concurrency: u32,
+) -> Setup {
     let work = Workdir::new();
     let url = running.url();
     let yaml = config(&work, creds, concurrency, &[("vpn", &url)]);
@@ -387,19 +397,7 @@ async fn setup_with_faults(count: usize, concurrency: u32) -> (Setup, Faults) {
     });
     let faults = Faults::new();
     let running = simulator::start(faults.wrap(sim.router())).await.unwrap();
-    let work = Workdir::new();
-    let yaml = config(
-        &work,
-        Creds::Key(KEY),
-        concurrency,
-        &[("vpn", &running.url())],
-    );
-    let exporter = Exporter::start_in(work, &yaml).await;
-    let setup = Setup {
-        sim,
-        exporter,
-        _gateway: running,
-    };
+    let setup = setup_on(sim, running, Creds::Key(KEY), concurrency).await;
     (setup, faults)
 }
 
@@ -423,7 +421,7 @@ fn page(ids: std::ops::Range<usize>, total: usize, is_last: bool) -> Fault {
 }
 
 /// The listing's path.
-const LISTING: &str = "/api/v1/system/active-users";
+const LISTING: &str = active_users::ENDPOINT;
 
 /// A gateway of 2,000 sessions behind faults, listed once by an exporter
 /// that asks for 4 pages at once: the exporter now knows that the listing
